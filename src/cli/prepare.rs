@@ -1,0 +1,151 @@
+//! `mindee-prep prepare [OPTIONS] INPUT... -o OUT_DIR`
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::Value;
+
+use mindee_prep::{expand_inputs, output, prepare_batch_with, PrepareOptions};
+
+use super::table::{prepared_json, print_table, rejected_json, Row};
+
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// Files or directories (recursed).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Where prepared files go (created if missing). Inputs are never modified.
+    #[arg(short = 'o', long = "out", value_name = "OUT_DIR")]
+    out_dir: PathBuf,
+    /// Images of at most this many megapixels pass through untouched.
+    #[arg(long = "max-mp", default_value_t = 5.0)]
+    max_mp: f64,
+    /// Larger images are scaled to about this many megapixels.
+    #[arg(long = "target-mp", default_value_t = 4.0)]
+    target_mp: f64,
+    /// JPEG quality for re-encoded images (1-100).
+    #[arg(long, default_value_t = 85)]
+    quality: u8,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// One JSON object per input on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// Password for encrypted PDFs (the output is saved without encryption).
+    #[arg(long = "pdf-password", value_name = "PASSWORD")]
+    pdf_password: Option<String>,
+}
+
+pub fn run(args: PrepareArgs) -> ExitCode {
+    let options = PrepareOptions {
+        max_megapixels: args.max_mp,
+        target_megapixels: args.target_mp,
+        jpeg_quality: args.quality,
+        pdf_password: args.pdf_password.clone(),
+        ..PrepareOptions::default()
+    };
+    if let Err(e) = options.validate() {
+        return super::usage_error(e);
+    }
+    let files = match expand_inputs(&args.inputs) {
+        Ok(files) => files,
+        Err(e) => return super::usage_error(e),
+    };
+    if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
+        return super::usage_error(format!("cannot create {}: {e}", args.out_dir.display()));
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(args.jobs.unwrap_or(0))
+        .build()
+    {
+        Ok(pool) => pool,
+        Err(e) => return super::usage_error(format!("cannot start workers: {e}")),
+    };
+    let stems = output::unique_stems(&files);
+    let jobs: Vec<(PathBuf, String)> = files.into_iter().zip(stems).collect();
+
+    let progress = if !args.json && jobs.len() > 1 && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(jobs.len() as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {pos}/{len} files, {elapsed} elapsed, ETA {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+
+    let paths: Vec<&PathBuf> = jobs.iter().map(|(p, _)| p).collect();
+    let out_dir = &args.out_dir;
+    let printer = OrderedPrinter::default();
+    let lines: Vec<Value> = pool.install(|| {
+        prepare_batch_with(&paths, &options, |item| {
+            let input = item.path.display().to_string();
+            let stem = &jobs[item.index].1;
+            let line = match item.result {
+                Ok(prepared) => {
+                    match output::write_new(
+                        out_dir,
+                        stem,
+                        prepared.output_format(),
+                        prepared.bytes(),
+                    ) {
+                        Ok(written) => prepared_json(&input, &prepared, &written, item.millis),
+                        Err(e) => rejected_json(&input, &e),
+                    }
+                }
+                Err(e) => rejected_json(&input, &e),
+            };
+            if args.json {
+                printer.done(item.index, line.to_string());
+            }
+            progress.inc(1);
+            line
+        })
+    });
+    progress.finish_and_clear();
+
+    let failures = lines.iter().filter(|l| l["status"] != "ok").count();
+    if !args.json {
+        let rows: Vec<Row> = lines.iter().map(Row::from_json).collect();
+        print_table(&rows);
+        let total_in: u64 = lines.iter().filter_map(|l| l["bytes_in"].as_u64()).sum();
+        let total_out: u64 = lines.iter().filter_map(|l| l["bytes_out"].as_u64()).sum();
+        println!(
+            "\n{} prepared, {} refused; {} → {} bytes",
+            lines.len() - failures,
+            failures,
+            total_in,
+            total_out
+        );
+    }
+    super::batch_status(failures)
+}
+
+/// Prints JSON lines in input order as soon as every earlier input is done, so scripts see
+/// results while a long batch runs and the order is still deterministic.
+#[derive(Default)]
+struct OrderedPrinter {
+    state: std::sync::Mutex<(usize, std::collections::BTreeMap<usize, String>)>,
+}
+
+impl OrderedPrinter {
+    fn done(&self, index: usize, line: String) {
+        let mut guard = match self.state.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let (next, pending) = &mut *guard;
+        pending.insert(index, line);
+        while let Some(line) = pending.remove(next) {
+            println!("{line}");
+            *next += 1;
+        }
+    }
+}

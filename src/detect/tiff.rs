@@ -1,0 +1,247 @@
+//! TIFF and BigTIFF: walks the IFD chain for the page count and page sizes.
+//!
+//! The same IFD reader serves EXIF blocks, which are TIFF structures too.
+
+use std::collections::HashSet;
+
+use serde::Serialize;
+
+use super::bytes::{slice, Endian};
+use super::{Details, Detected, TiffInfo};
+use crate::error::{Error, Limit, Result};
+use crate::format::Format;
+use crate::orientation::Orientation;
+
+/// More IFDs than this is not a document but an attack (or a loop we failed to see).
+const MAX_IFDS: usize = 10_000;
+/// No real IFD has this many entries; the TIFF 6 spec lists fewer than 100 tags.
+const MAX_ENTRIES: u64 = 4_096;
+
+const TAG_NEW_SUBFILE_TYPE: u16 = 254;
+const TAG_WIDTH: u16 = 256;
+const TAG_HEIGHT: u16 = 257;
+const TAG_BITS_PER_SAMPLE: u16 = 258;
+const TAG_COMPRESSION: u16 = 259;
+const TAG_PHOTOMETRIC: u16 = 262;
+const TAG_ORIENTATION: u16 = 274;
+const TAG_SAMPLES_PER_PIXEL: u16 = 277;
+
+/// One page of a TIFF file, from its IFD.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TiffPage {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Compression code (1 none, 3 CCITT G3, 4 CCITT G4, 5 LZW, 7 JPEG, 8 Deflate, …).
+    pub compression: u16,
+    /// Photometric interpretation (0 WhiteIsZero, 1 BlackIsZero, 2 RGB, 3 palette, 5 CMYK, 6 YCbCr).
+    pub photometric: u16,
+    /// Bits per sample of the first sample.
+    pub bits_per_sample: u16,
+    /// Samples per pixel.
+    pub samples_per_pixel: u16,
+    /// TIFF Orientation tag (1 when absent).
+    pub orientation: u16,
+}
+
+/// The first value of one IFD entry, widened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct IfdEntryValue {
+    pub tag: u16,
+    pub value: u64,
+}
+
+pub(crate) fn has_signature(data: &[u8]) -> bool {
+    matches!(
+        data.get(0..4),
+        Some([0x49, 0x49, 0x2A, 0x00])
+            | Some([0x4D, 0x4D, 0x00, 0x2A])
+            | Some([0x49, 0x49, 0x2B, 0x00])
+            | Some([0x4D, 0x4D, 0x00, 0x2B])
+    )
+}
+
+/// Parses a TIFF header at the start of `data`: byte order, BigTIFF, first IFD offset.
+fn header(data: &[u8]) -> Option<(Endian, bool, u64)> {
+    let endian = match data.get(0..2)? {
+        b"II" => Endian::Little,
+        b"MM" => Endian::Big,
+        _ => return None,
+    };
+    match endian.u16(data, 2)? {
+        42 => Some((endian, false, u64::from(endian.u32(data, 4)?))),
+        43 => {
+            // BigTIFF: offset size 8, then 2 reserved bytes, then the first IFD offset.
+            if endian.u16(data, 4)? != 8 {
+                return None;
+            }
+            Some((endian, true, endian.u64(data, 8)?))
+        }
+        _ => None,
+    }
+}
+
+/// Reads the IFD chain of a TIFF structure, returning the entries of each IFD in order.
+///
+/// Errors name what was wrong: an offset past the end, a loop in the chain, too many IFDs.
+pub(crate) fn read_ifd_chain(data: &[u8], format: Format) -> Result<Vec<Vec<IfdEntryValue>>> {
+    let (endian, big, mut offset) =
+        header(data).ok_or_else(|| Error::corrupt(format, "bad TIFF header"))?;
+    let mut seen = HashSet::new();
+    let mut ifds = Vec::new();
+    while offset != 0 {
+        if !seen.insert(offset) {
+            return Err(Error::corrupt(format, "loop in the IFD chain"));
+        }
+        if ifds.len() >= MAX_IFDS {
+            return Err(Error::TooLarge {
+                limit: Limit::Pages,
+                actual: ifds.len() as u64 + 1,
+                max: MAX_IFDS as u64,
+            });
+        }
+        let (entries, next) = read_ifd(data, endian, big, offset).ok_or_else(|| {
+            Error::corrupt(
+                format,
+                format!(
+                    "IFD {} at offset {offset} runs past the end",
+                    ifds.len() + 1
+                ),
+            )
+        })?;
+        ifds.push(entries);
+        offset = next;
+    }
+    Ok(ifds)
+}
+
+fn read_ifd(
+    data: &[u8],
+    endian: Endian,
+    big: bool,
+    offset: u64,
+) -> Option<(Vec<IfdEntryValue>, u64)> {
+    let offset = usize::try_from(offset).ok()?;
+    let (count, first_entry, entry_size, inline_size) = if big {
+        (endian.u64(data, offset)?, offset + 8, 20usize, 8u64)
+    } else {
+        (
+            u64::from(endian.u16(data, offset)?),
+            offset + 2,
+            12usize,
+            4u64,
+        )
+    };
+    if count > MAX_ENTRIES {
+        return None;
+    }
+    let count = count as usize;
+    let table = slice(data, first_entry, count * entry_size)?;
+    let mut entries = Vec::with_capacity(count);
+    for i in 0..count {
+        let e = i * entry_size;
+        let tag = endian.u16(table, e)?;
+        let kind = endian.u16(table, e + 2)?;
+        let (n, value_at) = if big {
+            (endian.u64(table, e + 4)?, e + 12)
+        } else {
+            (u64::from(endian.u32(table, e + 4)?), e + 8)
+        };
+        let size = match kind {
+            1 | 2 | 6 | 7 => 1u64,
+            3 | 8 => 2,
+            4 | 9 | 11 | 13 => 4,
+            16..=18 => 8,
+            _ => continue, // rationals and unknown types: nothing we read needs them
+        };
+        if n == 0 {
+            continue;
+        }
+        // Only the first value is ever needed here; it sits inline when everything fits.
+        let (source, at) = if size.saturating_mul(n) <= inline_size {
+            (table, value_at)
+        } else {
+            let pointer = if big {
+                endian.u64(table, value_at)?
+            } else {
+                u64::from(endian.u32(table, value_at)?)
+            };
+            (data, usize::try_from(pointer).ok()?)
+        };
+        let value = match size {
+            1 => u64::from(*source.get(at)?),
+            2 => u64::from(endian.u16(source, at)?),
+            4 => u64::from(endian.u32(source, at)?),
+            _ => endian.u64(source, at)?,
+        };
+        entries.push(IfdEntryValue { tag, value });
+    }
+    let next_at = first_entry + count * entry_size;
+    let next = if big {
+        endian.u64(data, next_at)?
+    } else {
+        u64::from(endian.u32(data, next_at)?)
+    };
+    Some((entries, next))
+}
+
+pub(crate) fn tag(entries: &[IfdEntryValue], tag: u16) -> Option<u64> {
+    entries.iter().find(|e| e.tag == tag).map(|e| e.value)
+}
+
+/// The Orientation tag of the first IFD of an EXIF/TIFF block, if present and valid.
+pub(crate) fn first_ifd_orientation(data: &[u8]) -> Option<u16> {
+    let (endian, big, offset) = header(data)?;
+    let (entries, _) = read_ifd(data, endian, big, offset)?;
+    let value = tag(&entries, TAG_ORIENTATION)?;
+    (1..=8).contains(&value).then_some(value as u16)
+}
+
+pub(super) fn detect(data: &[u8]) -> Result<Detected> {
+    let bigtiff = data.get(2) == Some(&0x2B) || data.get(3) == Some(&0x2B);
+    let ifds = read_ifd_chain(data, Format::Tiff)?;
+    let mut pages = Vec::new();
+    for (index, entries) in ifds.iter().enumerate() {
+        let subfile = tag(entries, TAG_NEW_SUBFILE_TYPE).unwrap_or(0);
+        if subfile & 1 == 1 {
+            continue; // a reduced-resolution copy (thumbnail), not a page
+        }
+        let dimension = |t| {
+            tag(entries, t)
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| *v > 0)
+                .ok_or_else(|| {
+                    Error::corrupt(
+                        Format::Tiff,
+                        format!("page {} has no valid size", index + 1),
+                    )
+                })
+        };
+        pages.push(TiffPage {
+            width: dimension(TAG_WIDTH)?,
+            height: dimension(TAG_HEIGHT)?,
+            compression: tag(entries, TAG_COMPRESSION).unwrap_or(1) as u16,
+            photometric: tag(entries, TAG_PHOTOMETRIC).unwrap_or(1) as u16,
+            bits_per_sample: tag(entries, TAG_BITS_PER_SAMPLE).unwrap_or(1) as u16,
+            samples_per_pixel: tag(entries, TAG_SAMPLES_PER_PIXEL).unwrap_or(1) as u16,
+            orientation: tag(entries, TAG_ORIENTATION)
+                .filter(|v| (1..=8).contains(v))
+                .unwrap_or(1) as u16,
+        });
+    }
+    let first = pages
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::corrupt(Format::Tiff, "no pages"))?;
+    Ok(Detected {
+        format: Format::Tiff,
+        width: first.width,
+        height: first.height,
+        pages: pages.len() as u32,
+        frames: None,
+        animated: false,
+        orientation: Orientation::from_exif(first.orientation),
+        details: Details::Tiff(TiffInfo { bigtiff, pages }),
+    })
+}

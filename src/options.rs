@@ -1,0 +1,89 @@
+//! The one options struct for preparing files.
+
+use crate::error::{Error, Result};
+
+/// How to prepare files. Every field documents its default; `PrepareOptions::default()` is what
+/// the API's guidelines recommend.
+///
+/// ```
+/// use mindee_prep::PrepareOptions;
+/// let opts = PrepareOptions { target_megapixels: 3.5, ..PrepareOptions::default() };
+/// assert!(opts.validate().is_ok());
+/// let bad = PrepareOptions { target_megapixels: 6.0, ..PrepareOptions::default() };
+/// assert!(bad.validate().is_err()); // the target must not exceed the maximum
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrepareOptions {
+    /// Images (and TIFF pages, PDF images) of at most this many megapixels pass through
+    /// untouched. Default: `5.0`.
+    pub max_megapixels: f64,
+    /// Larger ones are scaled to about this many megapixels, the same factor on both axes,
+    /// never up. Default: `4.0`.
+    pub target_megapixels: f64,
+    /// JPEG quality (1–100) for re-encoded images. Default: `85`.
+    pub jpeg_quality: u8,
+    /// Images whose header declares more megapixels than this are refused with `too_large`
+    /// before any pixel is allocated. Default: `300.0` (a 200 MP phone photo works).
+    pub max_input_megapixels: f64,
+    /// Files larger than this (after preparation) are refused with `too_large`: the API takes
+    /// at most 100 MB. Default: `100_000_000`.
+    pub max_output_bytes: u64,
+    /// Password to open an encrypted PDF with; the output is saved without encryption.
+    /// Default: `None`.
+    pub pdf_password: Option<String>,
+}
+
+impl Default for PrepareOptions {
+    fn default() -> Self {
+        PrepareOptions {
+            max_megapixels: 5.0,
+            target_megapixels: 4.0,
+            jpeg_quality: 85,
+            max_input_megapixels: 300.0,
+            max_output_bytes: 100_000_000,
+            pdf_password: None,
+        }
+    }
+}
+
+impl PrepareOptions {
+    /// Checks that the numbers make sense together.
+    pub fn validate(&self) -> Result<()> {
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !positive(self.max_megapixels) || !positive(self.target_megapixels) {
+            return Err(Error::Config(
+                "--max-mp and --target-mp must be positive numbers".into(),
+            ));
+        }
+        if self.target_megapixels > self.max_megapixels {
+            return Err(Error::Config(format!(
+                "--target-mp ({}) must not exceed --max-mp ({})",
+                self.target_megapixels, self.max_megapixels
+            )));
+        }
+        if !(1..=100).contains(&self.jpeg_quality) {
+            return Err(Error::Config(format!(
+                "--quality must be between 1 and 100, not {}",
+                self.jpeg_quality
+            )));
+        }
+        if !positive(self.max_input_megapixels) {
+            return Err(Error::Config(
+                "the input pixel limit must be positive".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) fn max_pixels(&self) -> u64 {
+        (self.max_megapixels * 1e6) as u64
+    }
+
+    pub(crate) fn target_pixels(&self) -> u64 {
+        (self.target_megapixels * 1e6) as u64
+    }
+
+    pub(crate) fn max_input_pixels(&self) -> u64 {
+        (self.max_input_megapixels * 1e6) as u64
+    }
+}

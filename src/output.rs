@@ -1,0 +1,78 @@
+//! Writing prepared files: names from the input's stem and the output's format, unique within
+//! the batch and against what is already on disk, written atomically (temporary file in the
+//! same directory, then a rename that never replaces an existing file).
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+use crate::format::Format;
+
+/// Gives each input a stem that no other input of the batch has (`scan`, `scan-1`, …), in
+/// input order, ignoring case (so outputs don't collide on case-insensitive file systems).
+///
+/// ```
+/// use std::path::PathBuf;
+/// let stems = mindee_prep::output::unique_stems(&[PathBuf::from("a/scan.jpg"), PathBuf::from("b/SCAN.png")]);
+/// assert_eq!(stems, ["scan", "SCAN-1"]);
+/// ```
+pub fn unique_stems(inputs: &[PathBuf]) -> Vec<String> {
+    let mut used: HashMap<String, u32> = HashMap::new();
+    inputs
+        .iter()
+        .map(|path| {
+            let stem = path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "file".into());
+            let mut candidate = stem.clone();
+            let mut n = 0;
+            while used.contains_key(&candidate.to_lowercase()) {
+                n += 1;
+                candidate = format!("{stem}-{n}");
+            }
+            used.insert(candidate.to_lowercase(), 0);
+            candidate
+        })
+        .collect()
+}
+
+/// Writes `bytes` to `dir/stem.ext` atomically, never replacing an existing file: when the name
+/// is taken, `stem-1.ext`, `stem-2.ext`, … are tried. Returns the path written.
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let first = mindee_prep::output::write_new(dir.path(), "a", mindee_prep::Format::Png, b"1").unwrap();
+/// let second = mindee_prep::output::write_new(dir.path(), "a", mindee_prep::Format::Png, b"2").unwrap();
+/// assert_eq!(first.file_name().unwrap(), "a.png");
+/// assert_eq!(second.file_name().unwrap(), "a-1.png");
+/// assert_eq!(std::fs::read(first).unwrap(), b"1");
+/// ```
+pub fn write_new(dir: &Path, stem: &str, format: Format, bytes: &[u8]) -> Result<PathBuf> {
+    let io = |path: &Path, e| Error::io(path.display().to_string(), e);
+    let mut temp = tempfile::Builder::new()
+        .prefix(".mindee-prep-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| io(dir, e))?;
+    temp.write_all(bytes).map_err(|e| io(temp.path(), e))?;
+    temp.as_file().sync_all().map_err(|e| io(temp.path(), e))?;
+    for n in 0..10_000u32 {
+        let name = match n {
+            0 => format!("{stem}.{}", format.extension()),
+            n => format!("{stem}-{n}.{}", format.extension()),
+        };
+        let target = dir.join(name);
+        match temp.persist_noclobber(&target) {
+            Ok(_) => return Ok(target),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => temp = e.file,
+            Err(e) => return Err(io(&target, e.error)),
+        }
+    }
+    Err(Error::io(
+        dir.join(stem).display().to_string(),
+        std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free output name"),
+    ))
+}

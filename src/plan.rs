@@ -1,0 +1,250 @@
+//! The decision: from what detection found and the options, what to do with a file.
+//! Pure: no codec, no I/O, so every rule is testable on its own.
+
+use serde::Serialize;
+
+use crate::detect::{Details, Detected};
+use crate::error::{Error, Limit, Result};
+use crate::format::Format;
+use crate::geometry::budget_size;
+use crate::options::PrepareOptions;
+
+/// What preparation did to a file, as reported in `"action"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The original bytes, untouched.
+    Passthrough,
+    /// Scaled down to the budget (and turned upright).
+    Downscaled,
+    /// Re-encoded at the same size into a form the API accepts.
+    Converted,
+    /// Fixed without touching the content (junk before a PDF header, PDF encryption removed).
+    Repaired,
+}
+
+impl Action {
+    /// The name used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Passthrough => "passthrough",
+            Action::Downscaled => "downscaled",
+            Action::Converted => "converted",
+            Action::Repaired => "repaired",
+        }
+    }
+}
+
+/// What to do with one file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Plan {
+    /// Send the original bytes.
+    PassThrough,
+    /// Decode, scale to `width` × `height` (as stored, before turning upright), turn upright,
+    /// encode as `output`.
+    Downscale {
+        /// Target width, in the stored orientation.
+        width: u32,
+        /// Target height, in the stored orientation.
+        height: u32,
+        /// The format to encode.
+        output: Format,
+    },
+    /// Multi-page TIFF: scale the pages over budget, keep the others' pixels.
+    DownscalePages {
+        /// One entry per page: `Some((w, h))` to scale that page, `None` to keep it.
+        pages: Vec<Option<(u32, u32)>>,
+    },
+    /// PDF: look inside for oversized images and encryption; strip junk before the header.
+    RewritePdf,
+}
+
+/// The output format for an oversized image of `detected`'s kind (design.md, "Output policy").
+pub fn output_format(detected: &Detected) -> Format {
+    match (&detected.format, &detected.details) {
+        (Format::Webp, Details::Webp(w)) if w.lossless => Format::Png,
+        (Format::Webp | Format::Heic | Format::Heif | Format::Jpeg, _) => Format::Jpeg,
+        (other, _) => *other,
+    }
+}
+
+/// Decides what to do with a file of `byte_len` bytes that detection described as `detected`.
+///
+/// Refusals (animation, encryption, limits) come back as the error to report.
+///
+/// ```
+/// use mindee_prep::{detect, plan, Plan, PrepareOptions};
+/// let bytes = std::fs::read("fixtures/jpeg/large_24mp.jpg").unwrap();
+/// let found = detect(&bytes).unwrap();
+/// let decision = plan(&found, bytes.len() as u64, &PrepareOptions::default()).unwrap();
+/// assert!(matches!(decision, Plan::Downscale { width: 2450, height: 1633, .. }));
+/// ```
+pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Result<Plan> {
+    if let Some(refusal) = detected.refusal() {
+        return Err(refusal);
+    }
+    let max_input = options.max_input_pixels();
+    let largest = detected.max_page_pixels();
+    if largest > max_input {
+        return Err(Error::TooLarge {
+            limit: Limit::Pixels,
+            actual: largest,
+            max: max_input,
+        });
+    }
+    let (max, target) = (options.max_pixels(), options.target_pixels());
+    let decision = match &detected.details {
+        Details::Pdf(_) => Plan::RewritePdf,
+        Details::Tiff(tiff) => {
+            let pages: Vec<_> = tiff
+                .pages
+                .iter()
+                .map(|p| budget_size(p.width, p.height, max, target))
+                .collect();
+            if pages.iter().any(Option::is_some) {
+                Plan::DownscalePages { pages }
+            } else {
+                Plan::PassThrough
+            }
+        }
+        _ => match budget_size(detected.width, detected.height, max, target) {
+            Some((width, height)) => Plan::Downscale {
+                width,
+                height,
+                output: output_format(detected),
+            },
+            None => Plan::PassThrough,
+        },
+    };
+    if decision == Plan::PassThrough && byte_len > options.max_output_bytes {
+        return Err(Error::TooLarge {
+            limit: Limit::Bytes,
+            actual: byte_len,
+            max: options.max_output_bytes,
+        });
+    }
+    Ok(decision)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::{JpegInfo, WebpInfo};
+    use crate::orientation::Orientation;
+    use crate::ErrorKind;
+
+    fn image(format: Format, width: u32, height: u32, details: Details) -> Detected {
+        Detected {
+            format,
+            width,
+            height,
+            pages: 1,
+            frames: None,
+            animated: false,
+            orientation: Orientation::Normal,
+            details,
+        }
+    }
+
+    fn jpeg(width: u32, height: u32) -> Detected {
+        image(
+            Format::Jpeg,
+            width,
+            height,
+            Details::Jpeg(JpegInfo {
+                components: 3,
+                progressive: false,
+                adobe_transform: None,
+                precision: 8,
+            }),
+        )
+    }
+
+    fn webp(lossless: bool) -> Detected {
+        image(
+            Format::Webp,
+            3000,
+            2000,
+            Details::Webp(WebpInfo {
+                lossless,
+                alpha: false,
+                extended: false,
+            }),
+        )
+    }
+
+    #[test]
+    fn within_budget_passes_through() {
+        let opts = PrepareOptions::default();
+        assert_eq!(
+            plan(&jpeg(2500, 2000), 1000, &opts).unwrap(),
+            Plan::PassThrough
+        );
+    }
+
+    #[test]
+    fn over_budget_downscales_to_jpeg() {
+        let opts = PrepareOptions::default();
+        assert_eq!(
+            plan(&jpeg(4032, 3024), 1000, &opts).unwrap(),
+            Plan::Downscale {
+                width: 2309,
+                height: 1732,
+                output: Format::Jpeg
+            }
+        );
+    }
+
+    #[test]
+    fn webp_goes_to_jpeg_or_png_by_its_coding() {
+        let opts = PrepareOptions::default();
+        let out = |lossless| match plan(&webp(lossless), 1, &opts).unwrap() {
+            Plan::Downscale { output, .. } => output,
+            other => panic!("unexpected {other:?}"),
+        };
+        assert_eq!(out(false), Format::Jpeg);
+        assert_eq!(out(true), Format::Png);
+    }
+
+    #[test]
+    fn animation_is_refused() {
+        let mut d = webp(false);
+        d.animated = true;
+        d.frames = Some(12);
+        let err = plan(&d, 1, &PrepareOptions::default()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::AnimatedImage);
+        assert!(
+            err.to_string().contains("animated WebP (12 frames)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn declared_size_over_the_input_limit_is_refused_before_decoding() {
+        let err = plan(&jpeg(65_000, 65_000), 1, &PrepareOptions::default()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
+        assert!(err.to_string().contains("4225.0 MP"), "{err}");
+    }
+
+    #[test]
+    fn pass_through_over_the_byte_limit_is_refused() {
+        let err = plan(&jpeg(100, 100), 200_000_000, &PrepareOptions::default()).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::TooLarge);
+        // But an oversized image is re-encoded, so its input size does not matter yet.
+        assert!(plan(&jpeg(6000, 4000), 200_000_000, &PrepareOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn custom_budget_is_honoured() {
+        let opts = PrepareOptions {
+            max_megapixels: 2.0,
+            target_megapixels: 1.0,
+            ..PrepareOptions::default()
+        };
+        match plan(&jpeg(2000, 2000), 1, &opts).unwrap() {
+            Plan::Downscale { width, height, .. } => assert_eq!((width, height), (1000, 1000)),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The pipeline for one file: detect → plan → decode (shrunk on load) → resize → turn upright
+//! → encode, or pass the original bytes through.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde::Serialize;
+
+use crate::codec;
+use crate::detect::{detect, Details, Detected};
+use crate::error::{Error, Limit, Result};
+use crate::format::Format;
+use crate::options::PrepareOptions;
+use crate::pixels::Pixels;
+use crate::plan::{plan, Action, Plan};
+use crate::resize::resize;
+
+/// A file ready to send: the bytes and what was done to get them.
+///
+/// ```
+/// use mindee_prep::{prepare, Action, PrepareOptions};
+/// let bytes = std::fs::read("fixtures/jpeg/small_2mp.jpg").unwrap();
+/// let prepared = prepare(&bytes, &PrepareOptions::default()).unwrap();
+/// assert_eq!(prepared.report().action, Action::Passthrough);
+/// assert_eq!(prepared.bytes(), &bytes[..]); // untouched
+/// ```
+#[derive(Clone)]
+pub struct Prepared {
+    bytes: Vec<u8>,
+    report: Report,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("bytes", &self.bytes.len())
+            .field("report", &self.report)
+            .finish()
+    }
+}
+
+/// What preparation found and did; the fields of the CLI's JSON lines.
+///
+/// Sizes are upright (after EXIF/`irot` orientation), in pixels.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    /// What was done.
+    pub action: Action,
+    /// The input's format.
+    pub format: Format,
+    /// The output's format.
+    pub output_format: Format,
+    /// Pages (1 for single images).
+    pub pages: u32,
+    /// Upright input width (first page; 0 when unknown, e.g. PDF).
+    pub width: u32,
+    /// Upright input height.
+    pub height: u32,
+    /// Upright output width.
+    pub out_width: u32,
+    /// Upright output height.
+    pub out_height: u32,
+    /// Input size in bytes.
+    pub bytes_in: u64,
+    /// Output size in bytes.
+    pub bytes_out: u64,
+    /// Per-page input sizes, for multi-page inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_sizes: Option<Vec<[u32; 2]>>,
+    /// Per-page output sizes, for multi-page inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_page_sizes: Option<Vec<[u32; 2]>>,
+}
+
+impl Prepared {
+    /// The bytes to upload.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Takes the bytes out.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// What was done.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The format of [`Prepared::bytes`].
+    pub fn output_format(&self) -> Format {
+        self.report.output_format
+    }
+}
+
+/// Prepares one file held in memory.
+///
+/// Within budget, the result holds a copy of the original bytes (see [`prepare_owned`] to avoid
+/// it); over budget, a downscaled, upright re-encoding. Refusals are errors with a stable
+/// [`kind`](crate::Error::kind).
+///
+/// ```
+/// use mindee_prep::{prepare, Action, Format, PrepareOptions};
+/// let bytes = std::fs::read("fixtures/jpeg/large_24mp.jpg").unwrap();
+/// let prepared = prepare(&bytes, &PrepareOptions::default()).unwrap();
+/// let report = prepared.report();
+/// assert_eq!(report.action, Action::Downscaled);
+/// assert_eq!(report.output_format, Format::Jpeg);
+/// assert_eq!((report.out_width, report.out_height), (2450, 1633));
+/// ```
+pub fn prepare(data: &[u8], options: &PrepareOptions) -> Result<Prepared> {
+    let (bytes, report) = prepare_inner(data, options)?;
+    Ok(Prepared {
+        bytes: bytes.unwrap_or_else(|| data.to_vec()),
+        report,
+    })
+}
+
+/// [`prepare`] for bytes you own: a pass-through hands the same buffer back without a copy.
+pub fn prepare_owned(data: Vec<u8>, options: &PrepareOptions) -> Result<Prepared> {
+    let (bytes, report) = prepare_inner(&data, options)?;
+    Ok(Prepared {
+        bytes: bytes.unwrap_or(data),
+        report,
+    })
+}
+
+/// The new bytes (`None`: the original ones) and the report.
+fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8>>, Report)> {
+    options.validate()?;
+    let detected = detect(data)?;
+    let decision = plan(&detected, data.len() as u64, options)?;
+    let (width, height) = detected
+        .orientation
+        .displayed_size(detected.width, detected.height);
+    let base = Report {
+        action: Action::Passthrough,
+        format: detected.format,
+        output_format: detected.format,
+        pages: detected.pages,
+        width,
+        height,
+        out_width: width,
+        out_height: height,
+        bytes_in: data.len() as u64,
+        bytes_out: data.len() as u64,
+        page_sizes: None,
+        out_page_sizes: None,
+    };
+    let (bytes, report) = match decision {
+        Plan::PassThrough => (None, base),
+        Plan::Downscale {
+            width: w,
+            height: h,
+            output,
+        } => {
+            let pixels = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
+            let upright = detected.orientation.apply(resize(pixels, w, h));
+            let (out_width, out_height) = (upright.width(), upright.height());
+            let bytes = guarded(output, || {
+                codec::encode(upright, output, options.jpeg_quality)
+            })?;
+            let report = Report {
+                action: Action::Downscaled,
+                output_format: output,
+                out_width,
+                out_height,
+                bytes_out: bytes.len() as u64,
+                ..base
+            };
+            (Some(bytes), report)
+        }
+        Plan::DownscalePages { .. } => {
+            return Err(Error::Undecodable {
+                format: detected.format,
+                detail: "page-by-page TIFF decoding is not in this build".into(),
+            })
+        }
+        Plan::RewritePdf => match &detected.details {
+            Details::Pdf(pdf) if pdf.header_offset > 0 => {
+                let bytes = data[pdf.header_offset..].to_vec();
+                let report = Report {
+                    action: Action::Repaired,
+                    bytes_out: bytes.len() as u64,
+                    ..base
+                };
+                (Some(bytes), report)
+            }
+            _ => (None, base),
+        },
+    };
+    if report.bytes_out > options.max_output_bytes {
+        return Err(Error::TooLarge {
+            limit: Limit::Bytes,
+            actual: report.bytes_out,
+            max: options.max_output_bytes,
+        });
+    }
+    Ok((bytes, report))
+}
+
+/// Decodes at a size that still covers `target`.
+fn decode(
+    data: &[u8],
+    detected: &Detected,
+    target: (u32, u32),
+    options: &PrepareOptions,
+) -> Result<Pixels> {
+    let (w, h) = (detected.width, detected.height);
+    let limit = options.max_input_pixels();
+    match &detected.details {
+        Details::Jpeg(info) => {
+            codec::jpeg::decode(data, (w, h), info.adobe_transform.is_some(), target)
+        }
+        Details::Png(_) => codec::png::decode(data, w, h, limit),
+        Details::Webp(_) => codec::webp::decode(data, w, h, limit),
+        _ => Err(Error::Undecodable {
+            format: detected.format,
+            detail: format!("{} decoding is not in this build", detected.format),
+        }),
+    }
+}
+
+/// Runs codec work so that a panic inside a decoder (a bug, triggered by hostile bytes)
+/// becomes this file's `corrupt` error instead of taking the process or batch down.
+fn guarded<T>(format: Format, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".into());
+        Err(Error::corrupt(
+            format,
+            format!("the decoder failed: {what}"),
+        ))
+    })
+}
