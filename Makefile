@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 DEMO_OUT ?= $(shell mktemp -d -t mindee-prep-demo.XXXXXX)
 
-.PHONY: all deps build demo test bench fixtures clean
+.PHONY: all deps build demo test bench fixtures clean python-sdk-check
 
 all: test
 
@@ -25,6 +25,15 @@ test: deps
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
+	@# The official Python SDK against our API simulator (needs python3 with venv and PyPI).
+	@if command -v python3 >/dev/null 2>&1; then \
+	  bash scripts/python_sdk_check.sh target/debug/mindee-prep; \
+	else \
+	  echo "python3 not found: skipping the Python SDK check"; \
+	fi
+
+python-sdk-check: build
+	bash scripts/python_sdk_check.sh target/debug/mindee-prep
 
 bench: deps
 	$(CARGO) bench

@@ -32,6 +32,7 @@ mod pixels;
 pub mod plan;
 mod prepare;
 pub mod resize;
+pub mod upload;
 
 pub use batch::{
     expand_inputs, prepare_batch, prepare_batch_with, prepare_path, BatchItem, MAX_INPUT_BYTES,
@@ -44,3 +45,6 @@ pub use orientation::Orientation;
 pub use pixels::Pixels;
 pub use plan::{plan, Action, Plan};
 pub use prepare::{prepare, prepare_owned, Prepared, Report};
+pub use upload::{
+    ApiKey, Client, ClientBuilder, EnqueueParams, PollingOptions, Product, RetryPolicy, Source,
+};

@@ -51,6 +51,12 @@ pub enum Plan {
         /// The format to encode.
         output: Format,
     },
+    /// Within budget, but in a form the API does not take (a HEIF that is not one HEVC still
+    /// image): decode and re-encode at the same size as `output`.
+    Convert {
+        /// The format to encode.
+        output: Format,
+    },
     /// Multi-page TIFF: scale the pages over budget, keep the others' pixels.
     DownscalePages {
         /// One entry per page: `Some((w, h))` to scale that page, `None` to keep it.
@@ -112,6 +118,10 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
             Some((width, height)) => Plan::Downscale {
                 width,
                 height,
+                output: output_format(detected),
+            },
+            // The API takes a HEIF only as one HEVC still image: anything else is converted.
+            None if detected.format == Format::Heif => Plan::Convert {
                 output: output_format(detected),
             },
             None => Plan::PassThrough,
@@ -233,6 +243,29 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::TooLarge);
         // But an oversized image is re-encoded, so its input size does not matter yet.
         assert!(plan(&jpeg(6000, 4000), 200_000_000, &PrepareOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn heif_that_is_not_hevc_is_converted_even_within_budget() {
+        let mut d = jpeg(1000, 800);
+        d.format = Format::Heif;
+        d.details = Details::Heif(crate::detect::HeifInfo {
+            major_brand: "mif1".into(),
+            compatible_brands: vec![],
+            primary_item_type: Some("unci".into()),
+            has_primary_item: true,
+        });
+        assert_eq!(
+            plan(&d, 1, &PrepareOptions::default()).unwrap(),
+            Plan::Convert {
+                output: Format::Jpeg
+            }
+        );
+        d.format = Format::Heic;
+        assert_eq!(
+            plan(&d, 1, &PrepareOptions::default()).unwrap(),
+            Plan::PassThrough
+        );
     }
 
     #[test]

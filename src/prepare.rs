@@ -9,6 +9,7 @@ use crate::codec;
 use crate::detect::{detect, Details, Detected};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
+use crate::geometry::budget_size;
 use crate::options::PrepareOptions;
 use crate::pixels::Pixels;
 use crate::plan::{plan, Action, Plan};
@@ -154,21 +155,27 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             height: h,
             output,
         } => {
-            let pixels = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
-            let upright = detected.orientation.apply(resize(pixels, w, h));
-            let (out_width, out_height) = (upright.width(), upright.height());
-            let bytes = guarded(output, || {
-                codec::encode(upright, output, options.jpeg_quality)
-            })?;
-            let report = Report {
-                action: Action::Downscaled,
-                output_format: output,
-                out_width,
-                out_height,
-                bytes_out: bytes.len() as u64,
-                ..base
+            let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
+            let upright = match decoded {
+                Decoded::Stored(pixels) => detected.orientation.apply(resize(pixels, w, h)),
+                // Already upright (and maybe cropped by `clap`): size the budget on what came out.
+                Decoded::Upright(pixels) => {
+                    let (pw, ph) = (pixels.width(), pixels.height());
+                    let (tw, th) =
+                        budget_size(pw, ph, options.max_pixels(), options.target_pixels())
+                            .unwrap_or((pw, ph));
+                    resize(pixels, tw, th)
+                }
             };
-            (Some(bytes), report)
+            encoded(upright, output, Action::Downscaled, options, base)?
+        }
+        Plan::Convert { output } => {
+            let upright =
+                match guarded(detected.format, || decode(data, &detected, (0, 0), options))? {
+                    Decoded::Stored(pixels) => detected.orientation.apply(pixels),
+                    Decoded::Upright(pixels) => pixels,
+                };
+            encoded(upright, output, Action::Converted, options, base)?
         }
         Plan::DownscalePages { .. } => {
             return Err(Error::Undecodable {
@@ -199,21 +206,53 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
     Ok((bytes, report))
 }
 
-/// Decodes at a size that still covers `target`.
+/// Encodes `upright` as `output` and fills in the report.
+fn encoded(
+    upright: Pixels,
+    output: Format,
+    action: Action,
+    options: &PrepareOptions,
+    base: Report,
+) -> Result<(Option<Vec<u8>>, Report)> {
+    let (out_width, out_height) = (upright.width(), upright.height());
+    let bytes = guarded(output, || {
+        codec::encode(upright, output, options.jpeg_quality)
+    })?;
+    let report = Report {
+        action,
+        output_format: output,
+        out_width,
+        out_height,
+        bytes_out: bytes.len() as u64,
+        ..base
+    };
+    Ok((Some(bytes), report))
+}
+
+/// Decoded pixels, as stored (orientation still to apply) or already upright.
+enum Decoded {
+    Stored(Pixels),
+    Upright(Pixels),
+}
+
+/// Decodes at a size that still covers `target` (JPEG shrinks on load; the others decode whole).
 fn decode(
     data: &[u8],
     detected: &Detected,
     target: (u32, u32),
     options: &PrepareOptions,
-) -> Result<Pixels> {
+) -> Result<Decoded> {
     let (w, h) = (detected.width, detected.height);
     let limit = options.max_input_pixels();
     match &detected.details {
         Details::Jpeg(info) => {
+            let target = if target == (0, 0) { (w, h) } else { target };
             codec::jpeg::decode(data, (w, h), info.adobe_transform.is_some(), target)
+                .map(Decoded::Stored)
         }
-        Details::Png(_) => codec::png::decode(data, w, h, limit),
-        Details::Webp(_) => codec::webp::decode(data, w, h, limit),
+        Details::Png(_) => codec::png::decode(data, w, h, limit).map(Decoded::Stored),
+        Details::Webp(_) => codec::webp::decode(data, w, h, limit).map(Decoded::Stored),
+        Details::Heif(_) => codec::heif::decode(data, detected.format, limit).map(Decoded::Upright),
         _ => Err(Error::Undecodable {
             format: detected.format,
             detail: format!("{} decoding is not in this build", detected.format),

@@ -2,8 +2,10 @@
 //! some were refused (the others are still written), 2 on usage errors.
 
 mod inspect;
+pub mod mock_server;
 mod prepare;
 mod table;
+pub mod upload;
 
 use std::process::ExitCode;
 
@@ -23,12 +25,18 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Prepare files for upload: refuse what the API refuses, downscale what is too large.
     Prepare(prepare::PrepareArgs),
+    /// Prepare files and send them to a model; write each result to RESULTS_DIR/<stem>.json.
+    Upload(upload::UploadArgs),
+    /// Run a local simulator of the API (plain HTTP on 127.0.0.1) for offline work and tests.
+    MockServer(mock_server::MockServerArgs),
 }
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Inspect(args) => inspect::run(args),
         Command::Prepare(args) => prepare::run(args),
+        Command::Upload(args) => upload::run(args),
+        Command::MockServer(args) => mock_server::run(args),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Decoders and encoders, one module per format. Each turns bytes into [`Pixels`] (already
 //! reduced where the codec can shrink on load) and [`Pixels`] back into bytes.
 
+pub(crate) mod heif;
 pub(crate) mod jpeg;
 pub(crate) mod png;
 pub(crate) mod webp;
