@@ -1,7 +1,7 @@
 # mindee-prep: `make demo` runs the tool on the bundled fixtures, `make test` runs every check.
 SHELL := /bin/bash
 CARGO ?= cargo
-DEMO_OUT ?= $(shell mktemp -d -t mindee-prep-demo.XXXXXX)
+FIXTURE_DIRS := $(sort $(dir $(wildcard fixtures/*/)))
 
 .PHONY: all deps build demo test bench fixtures clean python-sdk-check
 
@@ -15,10 +15,10 @@ build: deps
 
 # Prepares every bundled fixture (the refusals are part of the show: exit status 1 is expected).
 demo: build
-	@echo "# mindee-prep prepare fixtures -o $(DEMO_OUT)"
-	@$(CARGO) run --quiet --bin mindee-prep -- prepare fixtures -o $(DEMO_OUT); \
-	  status=$$?; [ $$status -le 1 ] || exit $$status
-	@echo "outputs in $(DEMO_OUT)"
+	@out=$${DEMO_OUT:-$$(mktemp -d -t mindee-prep-demo.XXXXXX)}; \
+	  echo "# mindee-prep prepare $(FIXTURE_DIRS) -o $$out"; \
+	  $(CARGO) run --quiet --bin mindee-prep -- prepare $(FIXTURE_DIRS) -o "$$out"; \
+	  status=$$?; echo "outputs in $$out"; [ $$status -le 1 ] || exit $$status
 
 test: deps
 	$(CARGO) fmt --check

@@ -15,7 +15,7 @@ use crate::format::Format;
 use crate::pixels::Pixels;
 
 fn corrupt(format: Format, e: HeifError) -> Error {
-    Error::corrupt(format, e.message.to_string())
+    Error::corrupt(format, e.message.trim().to_string())
 }
 
 /// Decodes the primary image, upright, as 8-bit gray, RGB or RGBA.
