@@ -1,6 +1,10 @@
 //! Writing prepared files: names from the input's stem and the output's format, unique within
 //! the batch and against what is already on disk, written atomically (temporary file in the
 //! same directory, then a rename that never replaces an existing file).
+//!
+//! Atomic, not durable: there is no fsync, like `cp`. A reader never sees half a file, but
+//! after a power cut a just-written file may be empty; an fsync per file would cost more than
+//! the whole pass-through of an in-budget photo.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -52,13 +56,8 @@ pub fn unique_stems(inputs: &[PathBuf]) -> Vec<String> {
 /// ```
 pub fn write_new(dir: &Path, stem: &str, format: Format, bytes: &[u8]) -> Result<PathBuf> {
     let io = |path: &Path, e| Error::io(path.display().to_string(), e);
-    let mut temp = tempfile::Builder::new()
-        .prefix(".mindee-prep-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| io(dir, e))?;
+    let mut temp = temporary_in(dir)?;
     temp.write_all(bytes).map_err(|e| io(temp.path(), e))?;
-    temp.as_file().sync_all().map_err(|e| io(temp.path(), e))?;
     for n in 0..10_000u32 {
         let name = match n {
             0 => format!("{stem}.{}", format.extension()),
@@ -75,4 +74,35 @@ pub fn write_new(dir: &Path, stem: &str, format: Format, bytes: &[u8]) -> Result
         dir.join(stem).display().to_string(),
         std::io::Error::new(std::io::ErrorKind::AlreadyExists, "no free output name"),
     ))
+}
+
+/// Writes `bytes` to `path` atomically, replacing what is there: a reader never sees half a
+/// file, and a crash leaves either the old file or the new one (used for results, which a
+/// rerun with `--force` redoes).
+///
+/// ```
+/// let dir = tempfile::tempdir().unwrap();
+/// let path = dir.path().join("r.json");
+/// mindee_prep::output::write_replacing(&path, b"1").unwrap();
+/// mindee_prep::output::write_replacing(&path, b"2").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"2");
+/// ```
+pub fn write_replacing(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |e| Error::io(path.display().to_string(), e);
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut temp = temporary_in(dir)?;
+    temp.write_all(bytes).map_err(io)?;
+    temp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+fn temporary_in(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    tempfile::Builder::new()
+        .prefix(".mindee-prep-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| Error::io(dir.display().to_string(), e))
 }

@@ -6,6 +6,7 @@
 //! * webhooks: [`Client::enqueue`] with [`EnqueueParams::webhook_id`], then
 //!   [`webhook::verify_and_parse`] in the receiving endpoint.
 
+pub mod batch;
 mod client;
 mod key;
 pub mod model;
