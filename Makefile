@@ -11,7 +11,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(CARGO) build --bins
+	$(CARGO) build --all-targets
 
 # Prepares every bundled fixture (the refusals are part of the show: exit status 1 is expected).
 demo: build

@@ -69,6 +69,23 @@ fn drop_opaque_alpha(pixels: Pixels) -> Pixels {
     Pixels::from_parts(w, h, (n - 1) as u8, data)
 }
 
+/// Runs one of the `image` crate's decoders under our limits and converts the result.
+pub(crate) fn decode_with_image<D: image::ImageDecoder>(
+    format: Format,
+    decoder: image::ImageResult<D>,
+    (width, height): (u32, u32),
+    limit_pixels: u64,
+) -> Result<Pixels> {
+    let err = |e| image_error(format, e);
+    let mut decoder = decoder.map_err(err)?;
+    decoder
+        .set_limits(image_limits(width, height, limit_pixels)?)
+        .map_err(err)?;
+    Ok(from_dynamic(
+        image::DynamicImage::from_decoder(decoder).map_err(err)?,
+    ))
+}
+
 /// Limits for the `image` crate's decoders: the header was already checked against the
 /// options, this keeps the decoder itself from allocating more than that allows.
 pub(crate) fn image_limits(width: u32, height: u32, limit_pixels: u64) -> Result<image::Limits> {

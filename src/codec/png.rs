@@ -4,22 +4,16 @@
 use std::io::Cursor;
 
 use image::codecs::png::{CompressionType, FilterType, PngDecoder, PngEncoder};
-use image::{DynamicImage, ImageDecoder, ImageEncoder};
+use image::ImageEncoder;
 
-use super::{from_dynamic, image_error, image_limits};
+use super::decode_with_image;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::pixels::Pixels;
 
 pub(crate) fn decode(data: &[u8], width: u32, height: u32, limit_pixels: u64) -> Result<Pixels> {
-    let err = |e| image_error(Format::Png, e);
-    let mut decoder = PngDecoder::new(Cursor::new(data)).map_err(err)?;
-    decoder
-        .set_limits(image_limits(width, height, limit_pixels)?)
-        .map_err(err)?;
-    Ok(from_dynamic(
-        DynamicImage::from_decoder(decoder).map_err(err)?,
-    ))
+    let decoder = PngDecoder::new(Cursor::new(data));
+    decode_with_image(Format::Png, decoder, (width, height), limit_pixels)
 }
 
 /// Encodes with adaptive filtering and zlib's default level: the balance between size on the

@@ -3,20 +3,13 @@
 use std::io::Cursor;
 
 use image::codecs::webp::WebPDecoder;
-use image::{DynamicImage, ImageDecoder};
 
-use super::{from_dynamic, image_error, image_limits};
+use super::decode_with_image;
 use crate::error::Result;
 use crate::format::Format;
 use crate::pixels::Pixels;
 
 pub(crate) fn decode(data: &[u8], width: u32, height: u32, limit_pixels: u64) -> Result<Pixels> {
-    let err = |e| image_error(Format::Webp, e);
-    let mut decoder = WebPDecoder::new(Cursor::new(data)).map_err(err)?;
-    decoder
-        .set_limits(image_limits(width, height, limit_pixels)?)
-        .map_err(err)?;
-    Ok(from_dynamic(
-        DynamicImage::from_decoder(decoder).map_err(err)?,
-    ))
+    let decoder = WebPDecoder::new(Cursor::new(data));
+    decode_with_image(Format::Webp, decoder, (width, height), limit_pixels)
 }
