@@ -170,11 +170,33 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             };
             (Some(bytes), report)
         }
-        Plan::DownscalePages { .. } => {
-            return Err(Error::Undecodable {
-                format: detected.format,
-                detail: "page-by-page TIFF decoding is not in this build".into(),
-            })
+        Plan::DownscalePages { pages: targets } => {
+            let Details::Tiff(info) = &detected.details else {
+                return Err(Error::corrupt(
+                    detected.format,
+                    "page plan for a non-TIFF file",
+                ));
+            };
+            let limit = options.max_input_pixels();
+            let out = guarded(Format::Tiff, || {
+                codec::tiff::prepare_pages(data, &info.pages, &targets, limit)
+            })?;
+            let upright = |p: &crate::detect::TiffPage| {
+                let (w, h) =
+                    crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
+                [w, h]
+            };
+            let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+            let report = Report {
+                action: Action::Downscaled,
+                out_width,
+                out_height,
+                bytes_out: out.bytes.len() as u64,
+                page_sizes: Some(info.pages.iter().map(upright).collect()),
+                out_page_sizes: Some(out.sizes),
+                ..base
+            };
+            (Some(out.bytes), report)
         }
         Plan::RewritePdf => match &detected.details {
             Details::Pdf(pdf) if pdf.header_offset > 0 => {

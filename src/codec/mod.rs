@@ -3,6 +3,7 @@
 
 pub(crate) mod jpeg;
 pub(crate) mod png;
+pub(crate) mod tiff;
 pub(crate) mod webp;
 
 use crate::error::{Error, Limit, Result};

@@ -11,7 +11,7 @@ pub(crate) mod jpeg;
 mod other;
 mod pdf;
 mod png;
-mod tiff;
+pub(crate) mod tiff;
 mod webp;
 
 use serde::Serialize;
