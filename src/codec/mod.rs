@@ -2,6 +2,7 @@
 //! reduced where the codec can shrink on load) and [`Pixels`] back into bytes.
 
 pub(crate) mod jpeg;
+pub(crate) mod pdf;
 pub(crate) mod png;
 pub(crate) mod tiff;
 pub(crate) mod webp;
