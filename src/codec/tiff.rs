@@ -619,7 +619,7 @@ fn assemble(pages: &[EncodedPage]) -> tiff::TiffResult<Vec<u8>> {
         }
         dir.finish()?;
     }
-    drop(encoder);
+    // The encoder borrows `out`; its last use above ends the borrow.
     Ok(out.into_inner())
 }
 
