@@ -541,6 +541,8 @@ struct EncodedPage {
     height: u32,
     channels: u8,
     rows_per_strip: u32,
+    /// Strips hold horizontal differences (TIFF Predictor 2).
+    predictor: bool,
     strips: Vec<Vec<u8>>,
     resolution: Option<(f64, f64, u16)>,
 }
@@ -554,19 +556,33 @@ fn compress_page(pixels: &Pixels, resolution: Option<(f64, f64, u16)>) -> Encode
     } else {
         pixels
     };
-    let row_bytes = pixels.width() as usize * usize::from(pixels.channels());
+    let channels = usize::from(pixels.channels());
+    let row_bytes = pixels.width() as usize * channels;
     let rows_per_strip = (STRIP_BYTES / row_bytes.max(1)).clamp(1, pixels.height() as usize);
-    let strips = pixels
-        .data()
-        .par_chunks(rows_per_strip * row_bytes)
+    let strips: Vec<&[u8]> = pixels.data().chunks(rows_per_strip * row_bytes).collect();
+    // Horizontal differencing (TIFF Predictor 2) shrinks photos and colour scans by a third
+    // but grows text pages and flat colours by 10–15 %: try both on a few strips and keep
+    // the smaller for the whole page (the tag is per page).
+    let step = strips.len().div_ceil(4).max(1);
+    let (plain, predicted): (usize, usize) = strips
+        .par_iter()
+        .step_by(step)
         .map(|strip| {
-            let mut z = flate2::write::ZlibEncoder::new(
-                Vec::with_capacity(strip.len() / 4),
-                flate2::Compression::new(DEFLATE_LEVEL),
-            );
-            // Writing to a Vec cannot fail.
-            let _ = z.write_all(strip);
-            z.finish().unwrap_or_default()
+            (
+                deflate(strip).len(),
+                deflate(&predict(strip, row_bytes, channels)).len(),
+            )
+        })
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    let predictor = predicted < plain;
+    let strips = strips
+        .par_iter()
+        .map(|strip| {
+            if predictor {
+                deflate(&predict(strip, row_bytes, channels))
+            } else {
+                deflate(strip)
+            }
         })
         .collect();
     EncodedPage {
@@ -574,9 +590,31 @@ fn compress_page(pixels: &Pixels, resolution: Option<(f64, f64, u16)>) -> Encode
         height: pixels.height(),
         channels: pixels.channels(),
         rows_per_strip: rows_per_strip as u32,
+        predictor,
         strips,
         resolution,
     }
+}
+
+fn deflate(data: &[u8]) -> Vec<u8> {
+    let mut z = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(data.len() / 4),
+        flate2::Compression::new(DEFLATE_LEVEL),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = z.write_all(data);
+    z.finish().unwrap_or_default()
+}
+
+/// TIFF Predictor 2 on 8-bit rows: each sample minus the same sample of the pixel to its left.
+fn predict(strip: &[u8], row_bytes: usize, channels: usize) -> Vec<u8> {
+    let mut out = strip.to_vec();
+    for row in out.chunks_mut(row_bytes) {
+        for x in (channels..row.len()).rev() {
+            row[x] = row[x].wrapping_sub(row[x - channels]);
+        }
+    }
+    out
 }
 
 /// Writes the pages as a chain of IFDs (classic TIFF: the output is capped at 100 MB).
@@ -605,6 +643,9 @@ fn assemble(pages: &[EncodedPage]) -> tiff::TiffResult<Vec<u8>> {
         dir.write_tag(Tag::RowsPerStrip, page.rows_per_strip)?;
         dir.write_tag(Tag::StripByteCounts, &counts[..])?;
         dir.write_tag(Tag::PlanarConfiguration, 1u16)?;
+        if page.predictor {
+            dir.write_tag(Tag::Predictor, 2u16)?;
+        }
         if page.channels == 4 {
             dir.write_tag(Tag::ExtraSamples, 2u16)?; // unassociated alpha
         }
@@ -648,6 +689,13 @@ mod tests {
         let map = [0xFF00, 0x0000, 0x00FF, 0x8000, 0x0000, 0x1200]; // 1-bit: 2 entries
         let rgb = expand_palette(&[0, 1], &map, 1).ok();
         assert_eq!(rgb, Some(vec![255, 0, 0, 0, 128, 18]));
+    }
+
+    #[test]
+    fn predictor_differences_each_channel_from_the_left() {
+        // Two RGB pixels per row, two rows.
+        let out = predict(&[10, 20, 30, 11, 25, 29, 0, 0, 0, 255, 1, 2], 6, 3);
+        assert_eq!(out, vec![10, 20, 30, 1, 5, 255, 0, 0, 0, 255, 1, 2]);
     }
 
     #[test]
