@@ -40,11 +40,11 @@ pub use batch::{
 pub use detect::{detect, Detected};
 pub use error::{ApiProblem, Error, ErrorKind, Limit, Result};
 pub use format::Format;
-pub use options::PrepareOptions;
+pub use options::{PageOperation, PageSelection, PrepareOptions};
 pub use orientation::Orientation;
 pub use pixels::Pixels;
 pub use plan::{plan, Action, Plan};
-pub use prepare::{prepare, prepare_owned, Prepared, Report};
+pub use prepare::{prepare, prepare_owned, PageImage, Prepared, Report};
 pub use upload::{
     ApiKey, Client, ClientBuilder, EnqueueParams, PollingOptions, Product, RetryPolicy, Source,
 };

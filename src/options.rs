@@ -31,6 +31,67 @@ pub struct PrepareOptions {
     /// Password to open an encrypted PDF with; the output is saved without encryption.
     /// Default: `None`.
     pub pdf_password: Option<String>,
+    /// Which PDF pages to send, like the official SDKs' page options. Default: `None` (all).
+    pub pdf_pages: Option<PageSelection>,
+}
+
+/// What a [`PageSelection`] does with the pages it lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PageOperation {
+    /// Keep only the listed pages, in document order.
+    KeepOnly,
+    /// Remove the listed pages.
+    Remove,
+}
+
+/// Keep or remove PDF pages by 0-based index, negative indexes counting from the end
+/// (`-1` is the last page), applied only to documents of at least `min_pages` pages.
+/// Indexes past either end are ignored; a selection that leaves no page is an error.
+///
+/// ```
+/// use mindee_prep::{PageOperation, PageSelection};
+/// let first_and_last = PageSelection { indexes: vec![0, -1], operation: PageOperation::KeepOnly, min_pages: 0 };
+/// assert_eq!(first_and_last.select(5).unwrap(), Some(vec![0, 4]));
+/// let short = PageSelection { min_pages: 6, ..first_and_last.clone() };
+/// assert_eq!(short.select(5).unwrap(), None); // too few pages: left alone
+/// let drop_all = PageSelection { indexes: vec![0], operation: PageOperation::Remove, min_pages: 0 };
+/// assert!(drop_all.select(1).is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageSelection {
+    /// 0-based page indexes; negative ones count from the end.
+    pub indexes: Vec<i64>,
+    /// Keep only these pages, or remove them.
+    pub operation: PageOperation,
+    /// Apply only when the document has at least this many pages (0: always).
+    pub min_pages: u32,
+}
+
+impl PageSelection {
+    /// The 0-based pages to keep out of `count`, or `None` when the selection does not apply
+    /// (fewer than `min_pages` pages) or keeps every page.
+    pub fn select(&self, count: u32) -> Result<Option<Vec<u32>>> {
+        if count < self.min_pages {
+            return Ok(None);
+        }
+        let listed: std::collections::BTreeSet<u32> = self
+            .indexes
+            .iter()
+            .filter_map(|&i| {
+                let i = if i < 0 { i64::from(count) + i } else { i };
+                u32::try_from(i).ok().filter(|&i| i < count)
+            })
+            .collect();
+        let keep: Vec<u32> = (0..count)
+            .filter(|i| listed.contains(i) == (self.operation == PageOperation::KeepOnly))
+            .collect();
+        if keep.is_empty() {
+            return Err(Error::Config(format!(
+                "the page selection leaves none of the {count} pages"
+            )));
+        }
+        Ok((keep.len() as u32 != count).then_some(keep))
+    }
 }
 
 impl Default for PrepareOptions {
@@ -42,6 +103,7 @@ impl Default for PrepareOptions {
             max_input_megapixels: 300.0,
             max_output_bytes: 100_000_000,
             pdf_password: None,
+            pdf_pages: None,
         }
     }
 }

@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use serde::Serialize;
 
 use crate::codec;
+pub use crate::codec::pdf::PageImage;
 use crate::detect::{detect, Details, Detected};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
@@ -70,6 +71,12 @@ pub struct Report {
     /// Per-page output sizes, for multi-page inputs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub out_page_sizes: Option<Vec<[u32; 2]>>,
+    /// PDF: pages in the output, when a page selection changed the count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub out_pages: Option<u32>,
+    /// PDF: for each page that shows raster images, its largest one before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub page_images: Option<Vec<PageImage>>,
 }
 
 impl Prepared {
@@ -147,6 +154,8 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
         bytes_out: data.len() as u64,
         page_sizes: None,
         out_page_sizes: None,
+        out_pages: None,
+        page_images: None,
     };
     let (bytes, report) = match decision {
         Plan::PassThrough => (None, base),
@@ -177,24 +186,68 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 };
             encoded(upright, output, Action::Converted, options, base)?
         }
-        Plan::DownscalePages { .. } => {
-            return Err(Error::Undecodable {
-                format: detected.format,
-                detail: "page-by-page TIFF decoding is not in this build".into(),
-            })
+        Plan::DownscalePages { pages: targets } => {
+            let Details::Tiff(info) = &detected.details else {
+                return Err(Error::corrupt(
+                    detected.format,
+                    "page plan for a non-TIFF file",
+                ));
+            };
+            let limit = options.max_input_pixels();
+            let out = guarded(Format::Tiff, || {
+                codec::tiff::prepare_pages(data, &info.pages, &targets, limit)
+            })?;
+            let upright = |p: &crate::detect::TiffPage| {
+                let (w, h) =
+                    crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
+                [w, h]
+            };
+            let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+            let report = Report {
+                action: Action::Downscaled,
+                out_width,
+                out_height,
+                bytes_out: out.bytes.len() as u64,
+                page_sizes: Some(info.pages.iter().map(upright).collect()),
+                out_page_sizes: Some(out.sizes),
+                ..base
+            };
+            (Some(out.bytes), report)
         }
-        Plan::RewritePdf => match &detected.details {
-            Details::Pdf(pdf) if pdf.header_offset > 0 => {
-                let bytes = data[pdf.header_offset..].to_vec();
-                let report = Report {
-                    action: Action::Repaired,
-                    bytes_out: bytes.len() as u64,
-                    ..base
-                };
-                (Some(bytes), report)
-            }
-            _ => (None, base),
-        },
+        Plan::RewritePdf => {
+            let offset = match &detected.details {
+                Details::Pdf(pdf) => pdf.header_offset,
+                _ => 0,
+            };
+            // Junk before `%PDF-` (mail headers, a BOM) goes: offsets inside the file are
+            // relative to the header in practice, and readers are lenient either way.
+            let body = &data[offset..];
+            let out = guarded(Format::Pdf, || codec::pdf::rewrite(body, options))?;
+            let action = if out.downscaled {
+                Action::Downscaled
+            } else if out.repaired || offset > 0 {
+                Action::Repaired
+            } else if out.bytes.is_some() {
+                // Only a page selection changed the file.
+                Action::Converted
+            } else {
+                Action::Passthrough
+            };
+            let bytes = match out.bytes {
+                Some(bytes) => Some(bytes),
+                None if offset > 0 => Some(body.to_vec()),
+                None => None,
+            };
+            let report = Report {
+                action,
+                pages: out.pages,
+                bytes_out: bytes.as_ref().map_or(data.len(), Vec::len) as u64,
+                out_pages: (out.out_pages != out.pages).then_some(out.out_pages),
+                page_images: Some(out.page_images),
+                ..base
+            };
+            (bytes, report)
+        }
     };
     if report.bytes_out > options.max_output_bytes {
         return Err(Error::TooLarge {

@@ -8,7 +8,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
-use mindee_prep::{expand_inputs, output, prepare_batch_with, PrepareOptions};
+use mindee_prep::{
+    expand_inputs, output, prepare_batch_with, PageOperation, PageSelection, PrepareOptions,
+};
 
 use super::table::{prepared_json, print_table, rejected_json, Row};
 
@@ -38,6 +40,26 @@ pub struct PrepareArgs {
     /// Password for encrypted PDFs (the output is saved without encryption).
     #[arg(long = "pdf-password", value_name = "PASSWORD")]
     pdf_password: Option<String>,
+    /// PDF: keep only these 0-based pages (comma-separated; -1 is the last page).
+    #[arg(
+        long,
+        value_name = "INDEXES",
+        value_delimiter = ',',
+        allow_negative_numbers = true,
+        conflicts_with = "remove_pages"
+    )]
+    pages: Option<Vec<i64>>,
+    /// PDF: remove these 0-based pages (comma-separated; -1 is the last page).
+    #[arg(
+        long = "remove-pages",
+        value_name = "INDEXES",
+        value_delimiter = ',',
+        allow_negative_numbers = true
+    )]
+    remove_pages: Option<Vec<i64>>,
+    /// PDF: apply --pages / --remove-pages only to documents of at least this many pages.
+    #[arg(long = "min-pages", default_value_t = 0)]
+    min_pages: u32,
 }
 
 pub fn run(args: PrepareArgs) -> ExitCode {
@@ -46,6 +68,7 @@ pub fn run(args: PrepareArgs) -> ExitCode {
         target_megapixels: args.target_mp,
         jpeg_quality: args.quality,
         pdf_password: args.pdf_password.clone(),
+        pdf_pages: page_selection(&args),
         ..PrepareOptions::default()
     };
     if let Err(e) = options.validate() {
@@ -126,6 +149,19 @@ pub fn run(args: PrepareArgs) -> ExitCode {
         );
     }
     super::batch_status(failures)
+}
+
+fn page_selection(args: &PrepareArgs) -> Option<PageSelection> {
+    let (indexes, operation) = match (&args.pages, &args.remove_pages) {
+        (Some(keep), _) => (keep.clone(), PageOperation::KeepOnly),
+        (None, Some(remove)) => (remove.clone(), PageOperation::Remove),
+        (None, None) => return None,
+    };
+    Some(PageSelection {
+        indexes,
+        operation,
+        min_pages: args.min_pages,
+    })
 }
 
 /// Prints JSON lines in input order as soon as every earlier input is done, so scripts see

@@ -67,7 +67,7 @@ pub(crate) fn decode(
 
 /// Naive CMYK → RGB (no ICC): R = (1 − C)(1 − K), which is what viewers without colour
 /// management show. With `inverted` samples (Adobe), the stored value already is 1 − C.
-fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
+pub(crate) fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
     let mut rgb = Vec::with_capacity(cmyk.len() / 4 * 3);
     for px in cmyk.chunks_exact(4) {
         let [c, m, y, k] = if inverted {

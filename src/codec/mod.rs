@@ -3,7 +3,9 @@
 
 pub(crate) mod heif;
 pub(crate) mod jpeg;
+pub(crate) mod pdf;
 pub(crate) mod png;
+pub(crate) mod tiff;
 pub(crate) mod webp;
 
 use crate::error::{Error, Limit, Result};

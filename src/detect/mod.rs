@@ -11,7 +11,7 @@ pub(crate) mod jpeg;
 mod other;
 mod pdf;
 mod png;
-mod tiff;
+pub(crate) mod tiff;
 mod webp;
 
 use serde::Serialize;
@@ -63,20 +63,15 @@ impl Detected {
         }
     }
 
-    /// The reason the API would refuse this file, if it would (animation, encryption).
+    /// The reason the API would refuse this file, if it would (animation), judged from the
+    /// header. Encryption is not refused here: a PDF that opens with the empty password is
+    /// decrypted by [`prepare`](crate::prepare), so only the PDF codec can tell.
     pub fn refusal(&self) -> Option<Error> {
         if self.animated {
             return Some(Error::AnimatedImage {
                 format: self.format,
                 frames: self.frames,
             });
-        }
-        if let Details::Pdf(pdf) = &self.details {
-            if pdf.encrypted {
-                return Some(Error::EncryptedPdf {
-                    hint: "remove the password first (or pass it with --pdf-password)",
-                });
-            }
         }
         None
     }
@@ -164,7 +159,8 @@ pub struct PdfInfo {
     pub version: String,
     /// Bytes before `%PDF-` (junk from mail gateways or phones); 0 for a clean file.
     pub header_offset: usize,
-    /// The trailer names an `/Encrypt` dictionary.
+    /// The file names an `/Encrypt` dictionary. Whether it needs a password is only known
+    /// once the PDF codec opens it.
     pub encrypted: bool,
 }
 
@@ -173,7 +169,7 @@ pub struct PdfInfo {
 /// Returns [`Error::EmptyFile`] for no bytes, [`Error::UnsupportedFormat`] naming the format for
 /// files the API does not accept (GIF, BMP, AVIF, …), and [`Error::Corrupt`] when the header of an
 /// accepted format is damaged. Animated images and encrypted PDFs are detected, not refused:
-/// see [`Detected::refusal`].
+/// see [`Detected::refusal`] and [`PdfInfo::encrypted`].
 ///
 /// ```
 /// let err = mindee_prep::detect(b"GIF89a\x01\x00\x01\x00").unwrap_err();

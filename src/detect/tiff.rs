@@ -43,6 +43,8 @@ pub struct TiffPage {
     pub samples_per_pixel: u16,
     /// TIFF Orientation tag (1 when absent).
     pub orientation: u16,
+    /// File offset of this page's IFD (decoders start there rather than walking the chain).
+    pub ifd_offset: u64,
 }
 
 /// The first value of one IFD entry, widened.
@@ -82,10 +84,13 @@ fn header(data: &[u8]) -> Option<(Endian, bool, u64)> {
     }
 }
 
-/// Reads the IFD chain of a TIFF structure, returning the entries of each IFD in order.
+/// Reads the IFD chain of a TIFF structure, returning each IFD's offset and entries in order.
 ///
 /// Errors name what was wrong: an offset past the end, a loop in the chain, too many IFDs.
-pub(crate) fn read_ifd_chain(data: &[u8], format: Format) -> Result<Vec<Vec<IfdEntryValue>>> {
+pub(crate) fn read_ifd_chain(
+    data: &[u8],
+    format: Format,
+) -> Result<Vec<(u64, Vec<IfdEntryValue>)>> {
     let (endian, big, mut offset) =
         header(data).ok_or_else(|| Error::corrupt(format, "bad TIFF header"))?;
     let mut seen = HashSet::new();
@@ -110,7 +115,7 @@ pub(crate) fn read_ifd_chain(data: &[u8], format: Format) -> Result<Vec<Vec<IfdE
                 ),
             )
         })?;
-        ifds.push(entries);
+        ifds.push((offset, entries));
         offset = next;
     }
     Ok(ifds)
@@ -186,6 +191,66 @@ fn read_ifd(
     Some((entries, next))
 }
 
+/// A byte patch: write these bytes at this file offset.
+pub(crate) type Patch = (usize, Vec<u8>);
+
+/// The patch that makes the header's first-IFD pointer point at `ifd_offset`, so that a
+/// decoder reading the patched bytes starts at that page without walking the chain.
+pub(crate) fn first_ifd_patch(data: &[u8], ifd_offset: u64) -> Option<Patch> {
+    let (endian, big, _) = header(data)?;
+    Some(if big {
+        (8, endian.bytes_u64(ifd_offset).to_vec())
+    } else {
+        (
+            4,
+            endian.bytes_u32(u32::try_from(ifd_offset).ok()?).to_vec(),
+        )
+    })
+}
+
+/// The patch that sets the single inline SHORT or LONG value of `tag` in the IFD at
+/// `ifd_offset` to `value`. `None` when the tag is missing, has several values or another type.
+pub(crate) fn inline_value_patch(
+    data: &[u8],
+    ifd_offset: u64,
+    tag: u16,
+    value: u16,
+) -> Option<Patch> {
+    let (endian, big, _) = header(data)?;
+    let offset = usize::try_from(ifd_offset).ok()?;
+    let (count, first_entry, entry_size, value_at) = if big {
+        (endian.u64(data, offset)?, offset + 8, 20usize, 12usize)
+    } else {
+        (
+            u64::from(endian.u16(data, offset)?),
+            offset + 2,
+            12usize,
+            8usize,
+        )
+    };
+    if count > MAX_ENTRIES {
+        return None;
+    }
+    (0..count as usize).find_map(|i| {
+        let e = first_entry + i * entry_size;
+        if endian.u16(data, e)? != tag {
+            return None;
+        }
+        let n = if big {
+            endian.u64(data, e + 4)?
+        } else {
+            u64::from(endian.u32(data, e + 4)?)
+        };
+        // Inline values are left-justified in the value field, in the file's byte order.
+        let bytes = match endian.u16(data, e + 2)? {
+            3 => endian.bytes_u16(value).to_vec(),
+            4 => endian.bytes_u32(u32::from(value)).to_vec(),
+            _ => return None,
+        };
+        (n == 1).then_some((e + value_at, bytes))
+    })
+}
+
 pub(crate) fn tag(entries: &[IfdEntryValue], tag: u16) -> Option<u64> {
     entries.iter().find(|e| e.tag == tag).map(|e| e.value)
 }
@@ -202,7 +267,7 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
     let bigtiff = data.get(2) == Some(&0x2B) || data.get(3) == Some(&0x2B);
     let ifds = read_ifd_chain(data, Format::Tiff)?;
     let mut pages = Vec::new();
-    for (index, entries) in ifds.iter().enumerate() {
+    for (index, (ifd_offset, entries)) in ifds.iter().enumerate() {
         let subfile = tag(entries, TAG_NEW_SUBFILE_TYPE).unwrap_or(0);
         if subfile & 1 == 1 {
             continue; // a reduced-resolution copy (thumbnail), not a page
@@ -228,6 +293,7 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
             orientation: tag(entries, TAG_ORIENTATION)
                 .filter(|v| (1..=8).contains(v))
                 .unwrap_or(1) as u16,
+            ifd_offset: *ifd_offset,
         });
     }
     let first = pages
