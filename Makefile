@@ -1,6 +1,8 @@
 # mindee-prep: `make demo` runs the tool on the bundled fixtures, `make test` runs every check.
 SHELL := /bin/bash
 CARGO ?= cargo
+# Where cargo puts binaries (honours CARGO_TARGET_DIR).
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 FIXTURE_DIRS := $(sort $(dir $(wildcard fixtures/*/)))
 
 .PHONY: all deps build demo test bench compare fixtures clean python-sdk-check
@@ -27,13 +29,13 @@ test: deps
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
 	@# The official Python SDK against our API simulator (needs python3 with venv and PyPI).
 	@if command -v python3 >/dev/null 2>&1; then \
-	  bash scripts/python_sdk_check.sh target/debug/mindee-prep; \
+	  bash scripts/python_sdk_check.sh $(TARGET_DIR)/debug/mindee-prep; \
 	else \
 	  echo "python3 not found: skipping the Python SDK check"; \
 	fi
 
 python-sdk-check: build
-	bash scripts/python_sdk_check.sh target/debug/mindee-prep
+	bash scripts/python_sdk_check.sh $(TARGET_DIR)/debug/mindee-prep
 
 bench: deps
 	$(CARGO) bench
