@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CARGO ?= cargo
 DEMO_OUT ?= $(shell mktemp -d -t mindee-prep-demo.XXXXXX)
 
-.PHONY: all deps build demo test bench fixtures clean python-sdk-check
+.PHONY: all deps build demo test bench compare fixtures clean python-sdk-check
 
 all: test
 
@@ -37,6 +37,10 @@ python-sdk-check: build
 
 bench: deps
 	$(CARGO) bench
+
+# Side by side with vipsthumbnail, Pillow and ImageMagick (installs them), writes BENCHMARKS.md.
+compare: deps
+	scripts/compare/run.sh
 
 # Regenerates fixtures/ (needs Pillow, pillow-heif, pikepdf, libtiff-tools, qpdf; not needed to build or test).
 fixtures:
