@@ -155,6 +155,8 @@ def measure(tools, runs, log):
             wall, cpu, rss, code, err = timed(cmd, shell)
             if code != 0:
                 errors[name] = f"exit {code}: {err.strip()[-300:]}"
+            elif any(os.path.getsize(os.path.join(r, f)) == 0 for r, _, fs in os.walk(out) for f in fs):
+                errors[name] = f"empty output in round {round_} (exit 0): {err.strip()[-300:]}"
             if round_ > 0:
                 results[name].append((wall, cpu, rss))
     stats = {}
@@ -196,6 +198,14 @@ def reference(src, size):
 
 
 def psnr(src, out):
+    try:
+        return _psnr(src, out)
+    except Exception as e:  # noqa: BLE001 (an empty or broken output: no PSNR, the table says why)
+        print(f"compare: no PSNR for {out}: {e}", file=sys.stderr)
+        return None
+
+
+def _psnr(src, out):
     with Image.open(out) as im:
         got = np.asarray(im.convert("RGB"), dtype=np.float32)
         size = im.size
