@@ -164,6 +164,9 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             height: h,
             output,
         } => {
+            if let Some(done) = downscale_jpeg(data, &detected, (w, h), output, options, &base)? {
+                return finish(done, options);
+            }
             let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
             let upright = match decoded {
                 Decoded::Stored(pixels) => detected.orientation.apply(resize(pixels, w, h)),
@@ -249,6 +252,14 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             (bytes, report)
         }
     };
+    finish((bytes, report), options)
+}
+
+/// Applies the output size limit to a finished result.
+fn finish(
+    (bytes, report): (Option<Vec<u8>>, Report),
+    options: &PrepareOptions,
+) -> Result<(Option<Vec<u8>>, Report)> {
     if report.bytes_out > options.max_output_bytes {
         return Err(Error::TooLarge {
             limit: Limit::Bytes,
@@ -280,6 +291,45 @@ fn encoded(
         ..base
     };
     Ok((Some(bytes), report))
+}
+
+/// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
+/// file needs the whole-image path (CMYK, YCCK, 12-bit) or the output is not JPEG.
+fn downscale_jpeg(
+    data: &[u8],
+    detected: &Detected,
+    target: (u32, u32),
+    output: Format,
+    options: &PrepareOptions,
+    base: &Report,
+) -> Result<Option<(Option<Vec<u8>>, Report)>> {
+    let Details::Jpeg(info) = &detected.details else {
+        return Ok(None);
+    };
+    if output != Format::Jpeg || info.components == 4 || info.precision != 8 {
+        return Ok(None);
+    }
+    let size = (detected.width, detected.height);
+    let done = guarded(Format::Jpeg, || {
+        codec::jpeg::downscale(
+            data,
+            size,
+            target,
+            detected.orientation,
+            options.jpeg_quality,
+        )
+    })?;
+    Ok(done.map(|out| {
+        let report = Report {
+            action: Action::Downscaled,
+            output_format: Format::Jpeg,
+            out_width: out.width,
+            out_height: out.height,
+            bytes_out: out.bytes.len() as u64,
+            ..base.clone()
+        };
+        (Some(out.bytes), report)
+    }))
 }
 
 /// Decoded pixels, as stored (orientation still to apply) or already upright.

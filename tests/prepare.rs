@@ -220,3 +220,31 @@ fn custom_budget_options_are_used() {
         ErrorKind::Config
     );
 }
+
+/// Over-budget JPEGs stream through libjpeg row by row: missing data must still be refused,
+/// while the recoveries viewers make silently (junk bytes before a marker) must not be.
+#[test]
+fn jpeg_with_missing_data_is_refused_and_junk_before_a_marker_is_not() {
+    // A cut-off upload with an EOI glued on: the header walk is happy, the scan is not.
+    let whole = read("jpeg/large_24mp.jpg");
+    let mut cut = whole[..whole.len() * 2 / 5].to_vec();
+    cut.extend_from_slice(&[0xFF, 0xD9]);
+    let err = prepare(&cut, &PrepareOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.to_string().contains("ends early"), "{err}");
+
+    // Three stray bytes before the final EOI of a progressive file: libjpeg warns
+    // ("extraneous bytes before marker") and the picture is complete.
+    let original = read("jpeg/progressive_8mp.jpg");
+    assert_eq!(&original[original.len() - 2..], &[0xFF, 0xD9]);
+    let mut junk = original[..original.len() - 2].to_vec();
+    junk.extend_from_slice(&[0x12, 0x34, 0x56, 0xFF, 0xD9]);
+    let p = prepare(&junk, &PrepareOptions::default()).unwrap();
+    assert_eq!(p.report().action, Action::Downscaled);
+    let clean = prepare(&original, &PrepareOptions::default()).unwrap();
+    assert_eq!(
+        p.bytes(),
+        clean.bytes(),
+        "the junk changes nothing in the picture"
+    );
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make compare` (issue 6): builds the release binary, installs the peers when missing
 # (Debian: libvips-tools, imagemagick, time, libtiff-tools; PyPI, in a virtualenv under target/:
-# Pillow, pillow-heif, numpy, pikepdf), generates the inputs into target/compare-inputs (cached),
+# Pillow, pillow-heif, numpy, pikepdf, and the official SDK `mindee` for its PDF `compress`), generates the inputs into target/compare-inputs (cached),
 # then times every job and writes BENCHMARKS.md. Extra arguments go to compare.py
 # (e.g. `--only jpeg24,heic12`). COMPARE_RUNS / COMPARE_BATCH_RUNS / COMPARE_WAIT tune it.
 set -euo pipefail
@@ -28,11 +28,11 @@ if [ ${#need[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
-if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import PIL, pillow_heif, numpy, pikepdf' 2>/dev/null; then
+if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import PIL, pillow_heif, numpy, pikepdf, mindee' 2>/dev/null; then
   echo "compare: creating $VENV" >&2
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --disable-pip-version-check \
-    'pillow==13.0.0' 'pillow-heif==1.8.1' 'numpy>=2' 'pikepdf>=10'
+    'pillow==13.0.0' 'pillow-heif==1.8.1' 'numpy>=2' 'pikepdf>=10' 'mindee==5.4.0'
 fi
 
 cargo build --release --bin mindee-prep

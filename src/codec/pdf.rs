@@ -368,8 +368,8 @@ fn shrink_image(
     );
     let (pixels, cmyk) = if filters.last().map(Vec::as_slice) == Some(b"DCTDecode") {
         // Filters before DCT (ASCII85, Flate, …) are undone first.
-        let jpeg = if filters.len() == 1 {
-            stream.content.clone()
+        let jpeg: std::borrow::Cow<'_, [u8]> = if filters.len() == 1 {
+            std::borrow::Cow::Borrowed(&stream.content)
         } else {
             let mut outer = stream.clone();
             let pre: Vec<Object> = filters[..filters.len() - 1]
@@ -380,6 +380,7 @@ fn shrink_image(
             outer
                 .decompressed_content_with_limit(stream.content.len().saturating_mul(4) + (1 << 20))
                 .ok()?
+                .into()
         };
         let found = detect(&jpeg).ok()?;
         let Details::Jpeg(info) = &found.details else {
@@ -389,6 +390,20 @@ fn shrink_image(
             return None;
         }
         let cmyk = info.components == 4;
+        if !cmyk {
+            // Gray and colour stream row by row; a PDF shows the stored pixels (no EXIF turn).
+            let orientation = crate::orientation::Orientation::Normal;
+            if let Some(out) =
+                crate::codec::jpeg::downscale(&jpeg, (w, h), target, orientation, quality).ok()?
+            {
+                return Some(Replacement {
+                    jpeg: out.bytes,
+                    width: out.width,
+                    height: out.height,
+                    rgb_from_cmyk: false,
+                });
+            }
+        }
         // In a PDF the Decode array, not the Adobe marker, says whether CMYK is inverted.
         let pixels =
             crate::codec::jpeg::decode(&jpeg, (w, h), cmyk && decode_inverted, target).ok()?;

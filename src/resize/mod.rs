@@ -11,6 +11,10 @@
 //! the resize (fast_image_resize does it for RGBA and gray+alpha), so transparent pixels never
 //! bleed their colour into opaque neighbours.
 
+mod banded;
+
+pub use banded::resize_rows;
+
 use fast_image_resize::images::Image;
 use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
 
