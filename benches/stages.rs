@@ -4,7 +4,8 @@
 //! - decode: JPEG 24 MP full and ½ (DCT scale), PNG 6 MP, WebP 6 MP lossy and lossless, HEIC
 //!   12 MP grid (48 tiles of 512 px). Throughput counts the *source* pixels.
 //! - resize: Lanczos3 to the 4 MP budget from 24 MP (full decode), 6 MP (½ decode) and 12 MP
-//!   (HEIC). Throughput counts the source pixels.
+//!   (HEIC), and the banded (row-streaming) resize from 24 MP that the JPEG path uses.
+//!   Throughput counts the source pixels.
 //! - encode: JPEG q85 4:2:0 (Huffman optimisation off, as shipped, and on), PNG (zlib default,
 //!   adaptive filters) of a 4 MP result. Throughput counts the encoded pixels.
 //!
@@ -15,7 +16,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use image::{DynamicImage, ImageEncoder};
 use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, LibHeif, RgbChroma};
 use mindee_prep::geometry::budget_size;
-use mindee_prep::resize::resize;
+use mindee_prep::resize::{resize, resize_rows};
 use mindee_prep::Pixels;
 use turbojpeg::{Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
 
@@ -157,7 +158,36 @@ fn resize_stage(c: &mut Criterion) {
         group.throughput(Throughput::Elements(mp(src)));
         group.bench_function(*name, |b| b.iter(|| resize(src.clone(), w, h)));
     }
+    // The same resize on a stream of rows (what the JPEG path feeds from libjpeg), no clone.
+    let (name, src) = &sources[0];
+    let (w, h) = to_budget(src);
+    group.throughput(Throughput::Elements(mp(src)));
+    group.bench_function(format!("{name}_banded"), |b| b.iter(|| banded(src, w, h)));
     group.finish();
+}
+
+/// [`resize_rows`] over rows already in memory; returns the bytes written.
+fn banded(src: &Pixels, w: u32, h: u32) -> usize {
+    let stride = src.width() as usize * usize::from(src.channels());
+    let mut rows = src.data().chunks(stride);
+    let mut written = 0;
+    resize_rows::<()>(
+        (src.width(), src.height()),
+        (w, h),
+        src.channels(),
+        |buf, n| {
+            for row in buf.chunks_mut(stride).take(n as usize) {
+                row.copy_from_slice(rows.next().expect("as many rows as the height"));
+            }
+            Ok(())
+        },
+        |buf, _| {
+            written += buf.len();
+            Ok(())
+        },
+    )
+    .expect("in-memory rows never fail");
+    written
 }
 
 fn encode(c: &mut Criterion) {

@@ -155,9 +155,10 @@ def measure(tools, runs, log):
             fresh(out)
             wall, cpu, rss, code, err = timed(cmd, shell)
             if code != 0:
-                errors[name] = f"exit {code}: {err.strip()[-300:]}"
+                last = " ".join(err.strip().splitlines()[-1:])  # one line: it goes into a table cell
+                errors[name] = f"exit {code}: {last[-200:]}"
             elif any(os.path.getsize(os.path.join(r, f)) == 0 for r, _, fs in os.walk(out) for f in fs):
-                errors[name] = f"empty output in round {round_} (exit 0): {err.strip()[-300:]}"
+                errors[name] = f"empty output in round {round_} (exit 0): {' '.join(err.strip().splitlines()[-1:])[-200:]}"
             if round_ > 0:
                 results[name].append((wall, cpu, rss))
     stats = {}
@@ -465,6 +466,8 @@ def write_report(path, rows, pending, notes, load_before, load_after, vers):
             ps = "–" if p is None else f"{p:.2f}"
             if tool == "mindee-prep":
                 ratios = ["", "", ""]
+            elif s["error"]:
+                ratios = ["–", "–", "–"]  # a failed run measures nothing
             else:
                 ratios = [fmt_ratio(ours["cpu"], s["cpu"]), fmt_ratio(ours["wall"], s["wall"]), fmt_ratio(ours["rss"], s["rss"])]
             err = f" ⚠ {s['error']}" if s["error"] else ""

@@ -272,6 +272,9 @@ mod tests {
         );
         assert_eq!(result, Err("disk full"));
         // The first batch of output rows needs about a quarter of the source.
-        assert!(reads < 1000, "reading went on after the write failed: {reads} rows");
+        assert!(
+            reads < 1000,
+            "reading went on after the write failed: {reads} rows"
+        );
     }
 }

@@ -34,10 +34,11 @@ fn corrupt(e: turbojpeg::Error) -> Error {
 /// float Lanczos3; `scripts/compare/compare.py`) on its 24 and 48 MP photos before encoding:
 /// ½ decode leaving 1.22× for the filter (24 MP → 4 MP) gave 36.6 dB against 44.0 dB for a full
 /// decode (33.7 vs 35.9 dB after q85); leaving 1.73× (48 MP → 4 MP) 41.0 vs 43.9 dB (35.1 vs
-/// 35.6 after q85); leaving 2.45× 40.7 vs 41.5 dB. At 1.5× and above the loss stays under about
-/// half a decibel after encoding, and the scaled decode still saves a quarter of the decode time.
-/// libvips asks for 2× (`thumbnail.c`).
-const MIN_FILTER_SHRINK: f64 = 1.5;
+/// 35.6 after q85); leaving 2.45× 40.7 vs 41.5 dB (−0.2 after q85). With 2× (libvips's rule,
+/// `thumbnail.c`) every output sits within 0.1 dB of the q85 ceiling (the reference itself
+/// saved at q85), and streaming keeps the full decode cheap in memory: the 48 MP photo costs
+/// 0.40 instead of 0.25 CPU seconds (vipsthumbnail: 0.72) for +0.5 dB (`BENCHMARKS.md`).
+const MIN_FILTER_SHRINK: f64 = 2.0;
 
 /// The DCT scale denominator (1, 2, 4, 8) for decoding a `size` image on its way to `target`:
 /// the smallest scale whose result is still [`MIN_FILTER_SHRINK`] times `target` on both axes.
