@@ -12,6 +12,7 @@ use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
 use crate::options::PrepareOptions;
+use crate::orientation::Orientation;
 use crate::pixels::Pixels;
 use crate::plan::{plan, Action, Plan};
 use crate::resize::resize;
@@ -168,17 +169,32 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 return finish(done, options);
             }
             let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
-            let upright = match decoded {
-                Decoded::Stored(pixels) => detected.orientation.apply(resize(pixels, w, h)),
+            let (pixels, orientation, (tw, th)) = match decoded {
+                Decoded::Stored(pixels) => (pixels, detected.orientation, (w, h)),
                 // Already upright (and maybe cropped by `clap`): size the budget on what came out.
                 Decoded::Upright(pixels) => {
                     let (pw, ph) = (pixels.width(), pixels.height());
-                    let (tw, th) =
-                        budget_size(pw, ph, options.max_pixels(), options.target_pixels())
-                            .unwrap_or((pw, ph));
-                    resize(pixels, tw, th)
+                    let size = budget_size(pw, ph, options.max_pixels(), options.target_pixels())
+                        .unwrap_or((pw, ph));
+                    (pixels, Orientation::Normal, size)
                 }
             };
+            if output == Format::Jpeg && orientation == Orientation::Normal && !pixels.has_alpha() {
+                // Resize and encode band by band: no intermediate, no whole result.
+                let bytes = guarded(Format::Jpeg, || {
+                    codec::jpeg::encode_scaled(&pixels, (tw, th), options.jpeg_quality)
+                })?;
+                let report = Report {
+                    action: Action::Downscaled,
+                    output_format: Format::Jpeg,
+                    out_width: tw.min(pixels.width()),
+                    out_height: th.min(pixels.height()),
+                    bytes_out: bytes.len() as u64,
+                    ..base
+                };
+                return finish((Some(bytes), report), options);
+            }
+            let upright = orientation.apply(resize(pixels, tw, th));
             encoded(upright, output, Action::Downscaled, options, base)?
         }
         Plan::Convert { output } => {

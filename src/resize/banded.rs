@@ -6,9 +6,11 @@
 //! about 2 MB of rows instead of 72 MB of decoded image plus fast_image_resize's 29 MB
 //! intermediate.
 //!
-//! The result equals [`resize`](super::resize)'s: fast_image_resize also works vertically
-//! first on 8-bit pixels, and a crop box tells it where a band sits in the whole image, so it
-//! weighs the same source rows with the same coefficients (tests compare the two).
+//! The result is [`resize`](super::resize)'s: fast_image_resize also works vertically first
+//! on 8-bit pixels, and a crop box tells it where a band sits in the whole image, so it weighs
+//! the same source rows with the same coefficients. Only the band's offset, added in floating
+//! point, can move a sample position by an ulp: samples are equal or one level apart (tests
+//! compare the two; the JPEG fixtures come out byte-identical).
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{ResizeAlg, ResizeOptions, Resizer};
@@ -57,7 +59,8 @@ const BATCH_ROWS: u32 = 128;
 /// )
 /// .unwrap();
 /// let whole = resize(Pixels::new(300, 200, 3, data).unwrap(), 120, 80);
-/// assert_eq!(out, whole.data()); // the same bytes as the whole-image resize
+/// let worst = out.iter().zip(whole.data()).map(|(a, b)| a.abs_diff(*b)).max();
+/// assert!(worst <= Some(1)); // the whole-image resize, to the last bit of a sample position
 /// ```
 pub fn resize_rows<E>(
     source: (u32, u32),
@@ -220,6 +223,8 @@ mod tests {
             ((64, 64), (64, 64), 3),      // nothing to do
             ((1000, 7), (300, 2), 3),     // fewer rows than one band or chunk
             ((97, 2000), (5, 13), 3),     // large vertical factor
+            ((3001, 1999), (1501, 1000), 1),
+            ((3001, 1999), (1501, 1000), 3),
         ] {
             let src = pattern(s.0, s.1, ch);
             let whole = resize(Pixels::new(s.0, s.1, ch, src.clone()).unwrap(), d.0, d.1);
@@ -231,8 +236,9 @@ mod tests {
                 .map(|(a, b)| a.abs_diff(*b))
                 .max()
                 .unwrap();
-            // Bit for bit: same rows, same coefficients, same rounding order.
-            assert_eq!(worst, 0, "{s:?} -> {d:?} x{ch}: differs by {worst}");
+            // Same rows, same rounding order; a band's crop offset moves the sample positions
+            // by an ulp, which can tip a fixed-point coefficient: at most one level apart.
+            assert!(worst <= 1, "{s:?} -> {d:?} x{ch}: differs by {worst}");
         }
     }
 

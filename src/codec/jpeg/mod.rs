@@ -100,6 +100,35 @@ pub(crate) fn downscale(
     }))
 }
 
+/// Scales decoded gray or RGB `pixels` (upright, no alpha) to `target` and encodes them at
+/// `quality`, row band by row band: neither fast_image_resize's intermediate nor the whole
+/// result is ever held (HEIC, PNG and WebP photos on their way to JPEG).
+pub(crate) fn encode_scaled(pixels: &Pixels, target: (u32, u32), quality: u8) -> Result<Vec<u8>> {
+    let source = (pixels.width(), pixels.height());
+    let channels = pixels.channels();
+    debug_assert!(!pixels.has_alpha(), "flatten alpha before encoding as JPEG");
+    let (width, height) = (target.0.min(source.0), target.1.min(source.1));
+    let stride = source.0 as usize * usize::from(channels);
+    let mut rows = pixels.data().chunks_exact(stride);
+    let mut encoder = RowEncoder::start(width, height, channels, quality)?;
+    resize_rows(
+        source,
+        (width, height),
+        channels,
+        |buffer, n| {
+            for (to, from) in buffer
+                .chunks_exact_mut(stride)
+                .zip(rows.by_ref().take(n as usize))
+            {
+                to.copy_from_slice(from);
+            }
+            Ok(())
+        },
+        |out, n| encoder.write_rows(out, n),
+    )?;
+    encoder.finish()
+}
+
 /// Decodes at the DCT scale [`decode_denominator`] picks, so the final filter step stays a
 /// proper resample. Gray stays gray; CMYK and YCCK come out as RGB.
 pub(crate) fn decode(
@@ -223,6 +252,42 @@ mod tests {
             let whole = encode(resize(whole, target.0, target.1), 85).unwrap();
             assert_eq!((streamed.width, streamed.height), target, "{name}");
             assert!(streamed.bytes == whole, "{name}: streamed bytes differ");
+        }
+    }
+
+    #[test]
+    fn banded_encode_of_decoded_pixels_matches_resize_then_encode() {
+        for channels in [1u8, 3] {
+            let (w, h) = (3001u32, 1999u32);
+            let data: Vec<u8> = (0..w as usize * h as usize * usize::from(channels))
+                .map(|i| ((i * 7919) % 251) as u8)
+                .collect();
+            let pixels = Pixels::new(w, h, channels, data).unwrap();
+            // Nothing to scale: the row encoder writes exactly what turbojpeg writes.
+            let same = encode_scaled(&pixels, (w, h), 85).unwrap();
+            assert!(
+                same == encode(pixels.clone(), 85).unwrap(),
+                "{channels}: bytes differ"
+            );
+            // Scaled: samples may be one level apart before encoding (see resize::banded),
+            // which q85 can turn into a few levels on this noise; on average nothing.
+            let target = (1501, 1000);
+            let banded = encode_scaled(&pixels, target, 85).unwrap();
+            let whole = encode(resize(pixels, target.0, target.1), 85).unwrap();
+            let a = decode(&banded, target, false, target).unwrap();
+            let b = decode(&whole, target, false, target).unwrap();
+            assert_eq!(
+                (a.width(), a.height(), a.channels()),
+                (1501, 1000, channels)
+            );
+            let total: u64 = a
+                .data()
+                .iter()
+                .zip(b.data())
+                .map(|(x, y)| u64::from(x.abs_diff(*y)))
+                .sum();
+            let mean = total as f64 / a.data().len() as f64;
+            assert!(mean < 0.2, "{channels} channels: mean difference {mean}");
         }
     }
 
