@@ -307,3 +307,53 @@ fn failures_and_exit_codes() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn prepare_flags_apply_before_upload() {
+    let mock = Mock::start(&[]);
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(work.path().join("doc.pdf"), pdf(3)).unwrap();
+    let page_count = |dir: &str| -> Value {
+        let raw = std::fs::read(work.path().join(dir).join("doc.json")).unwrap();
+        serde_json::from_slice::<Value>(&raw).unwrap()["inference"]["file"]["page_count"].clone()
+    };
+
+    // Without flags the whole document goes.
+    let args = ["--model-id", MODEL, "--json", "-o", "all", "doc.pdf"];
+    let out = upload(&mock.url, Some(KEY), &args, work.path());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(page_count("all"), 3);
+
+    // `prepare`'s page selection works here too: the API sees the first and last pages only.
+    let args = [
+        "--model-id",
+        MODEL,
+        "--json",
+        "--pages",
+        "0,-1",
+        "-o",
+        "ends",
+        "doc.pdf",
+    ];
+    let out = upload(&mock.url, Some(KEY), &args, work.path());
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(page_count("ends"), 2);
+
+    // And its options are checked like `prepare`'s, before anything is sent: exit 2.
+    let args = [
+        "--model-id",
+        MODEL,
+        "--quality",
+        "0",
+        "-o",
+        "bad",
+        "doc.pdf",
+    ];
+    let out = upload(&mock.url, Some(KEY), &args, work.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("quality"),
+        "{out:?}"
+    );
+    assert!(!work.path().join("bad").exists());
+}

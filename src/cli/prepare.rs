@@ -22,6 +22,19 @@ pub struct PrepareArgs {
     /// Where prepared files go (created if missing). Inputs are never modified.
     #[arg(short = 'o', long = "out", value_name = "OUT_DIR")]
     out_dir: PathBuf,
+    #[command(flatten)]
+    prepare: PrepareFlags,
+    /// Worker threads (default: one per core).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// One JSON object per input on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+/// How files are prepared: shared by `prepare` and `upload`.
+#[derive(Debug, Args)]
+pub struct PrepareFlags {
     /// Images of at most this many megapixels pass through untouched.
     #[arg(long = "max-mp", default_value_t = 5.0)]
     max_mp: f64,
@@ -31,12 +44,6 @@ pub struct PrepareArgs {
     /// JPEG quality for re-encoded images (1-100).
     #[arg(long, default_value_t = 85)]
     quality: u8,
-    /// Worker threads (default: one per core).
-    #[arg(long)]
-    jobs: Option<usize>,
-    /// One JSON object per input on stdout instead of the table.
-    #[arg(long)]
-    json: bool,
     /// Password for encrypted PDFs (the output is saved without encryption).
     #[arg(long = "pdf-password", value_name = "PASSWORD")]
     pdf_password: Option<String>,
@@ -62,15 +69,35 @@ pub struct PrepareArgs {
     min_pages: u32,
 }
 
+impl PrepareFlags {
+    /// The library options these flags stand for (not yet validated).
+    pub fn options(&self) -> PrepareOptions {
+        PrepareOptions {
+            max_megapixels: self.max_mp,
+            target_megapixels: self.target_mp,
+            jpeg_quality: self.quality,
+            pdf_password: self.pdf_password.clone(),
+            pdf_pages: self.page_selection(),
+            ..PrepareOptions::default()
+        }
+    }
+
+    fn page_selection(&self) -> Option<PageSelection> {
+        let (indexes, operation) = match (&self.pages, &self.remove_pages) {
+            (Some(keep), _) => (keep.clone(), PageOperation::KeepOnly),
+            (None, Some(remove)) => (remove.clone(), PageOperation::Remove),
+            (None, None) => return None,
+        };
+        Some(PageSelection {
+            indexes,
+            operation,
+            min_pages: self.min_pages,
+        })
+    }
+}
+
 pub fn run(args: PrepareArgs) -> ExitCode {
-    let options = PrepareOptions {
-        max_megapixels: args.max_mp,
-        target_megapixels: args.target_mp,
-        jpeg_quality: args.quality,
-        pdf_password: args.pdf_password.clone(),
-        pdf_pages: page_selection(&args),
-        ..PrepareOptions::default()
-    };
+    let options = args.prepare.options();
     if let Err(e) = options.validate() {
         return super::usage_error(e);
     }
@@ -149,19 +176,6 @@ pub fn run(args: PrepareArgs) -> ExitCode {
         );
     }
     super::batch_status(failures)
-}
-
-fn page_selection(args: &PrepareArgs) -> Option<PageSelection> {
-    let (indexes, operation) = match (&args.pages, &args.remove_pages) {
-        (Some(keep), _) => (keep.clone(), PageOperation::KeepOnly),
-        (None, Some(remove)) => (remove.clone(), PageOperation::Remove),
-        (None, None) => return None,
-    };
-    Some(PageSelection {
-        indexes,
-        operation,
-        min_pages: args.min_pages,
-    })
 }
 
 /// Prints JSON lines in input order as soon as every earlier input is done, so scripts see

@@ -58,6 +58,8 @@ pub struct UploadArgs {
     /// Polls before giving up on a job.
     #[arg(long, default_value_t = 80, value_name = "N")]
     pub max_polls: u32,
+    #[command(flatten)]
+    pub prepare: super::prepare::PrepareFlags,
     /// Files or directories (recursed).
     #[arg(required = true, value_name = "INPUT")]
     pub inputs: Vec<PathBuf>,
@@ -161,6 +163,8 @@ fn run_inner(args: UploadArgs) -> Result<ExitCode, Error> {
         max_polls: args.max_polls,
     };
     polling.validate()?;
+    let prepare = args.prepare.options();
+    prepare.validate()?;
     let mut params = EnqueueParams::new(args.model_id.clone()).product(args.product.into());
     if let Some(a) = &args.alias {
         params = params.alias(a.clone());
@@ -188,6 +192,7 @@ fn run_inner(args: UploadArgs) -> Result<ExitCode, Error> {
         concurrency: args.concurrency as usize,
         force: args.force,
         wait: !args.no_wait,
+        prepare,
         ..UploadBatch::new(params, &args.results_dir)
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
