@@ -66,7 +66,6 @@ typedef struct mp_decoder {
   struct mp_error err;
   struct jpeg_progress_mgr progress;
   int created;
-  int started;
 } mp_decoder;
 
 /* A progressive file with hundreds of scans makes libjpeg redo the whole image per scan:
@@ -81,6 +80,12 @@ static void mp_progress(j_common_ptr cinfo) {
       longjmp(err->jump, 1);
     }
   }
+}
+
+/* Refuses the file: libjpeg would pad the missing part with gray. */
+static int mp_ended_early(mp_decoder *dec) {
+  snprintf(dec->err.message, sizeof(dec->err.message), "the JPEG data ends early");
+  return -1;
 }
 
 const char *mp_decoder_message(const mp_decoder *dec) { return dec->err.message; }
@@ -134,10 +139,8 @@ int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned 
   dec->cinfo.dct_method = JDCT_ISLOW;
   dec->cinfo.do_fancy_upsampling = TRUE;
   jpeg_start_decompress(&dec->cinfo);
-  dec->started = 1;
   if (dec->err.ended_early) {
-    snprintf(dec->err.message, sizeof(dec->err.message), "the JPEG data ends early");
-    return -1;
+    return mp_ended_early(dec);
   }
   *width = dec->cinfo.output_width;
   *height = dec->cinfo.output_height;
@@ -158,20 +161,15 @@ int mp_decoder_read(mp_decoder *dec, uint8_t *buffer, size_t stride, unsigned ma
     if (got == 0) {
       /* The memory source pads a truncated file with an EOI; libjpeg warns and goes on, so
        * zero rows here means the source gave out for good. */
-      snprintf(dec->err.message, sizeof(dec->err.message), "the JPEG data ends early");
-      return -1;
+      return mp_ended_early(dec);
     }
     done += got;
   }
   if (dec->err.ended_early) {
-    snprintf(dec->err.message, sizeof(dec->err.message), "the JPEG data ends early");
-    return -1;
+    return mp_ended_early(dec);
   }
   return (int)done;
 }
-
-/* Corrupt-data warnings libjpeg recovered from so far (the output is still an image). */
-long mp_decoder_warnings(const mp_decoder *dec) { return dec->err.pub.num_warnings; }
 
 /* ------------------------------------------------------------------------------------------ */
 /* encoding */

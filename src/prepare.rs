@@ -5,8 +5,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use serde::Serialize;
 
-use crate::codec;
 pub use crate::codec::pdf::PageImage;
+use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
@@ -165,8 +165,8 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             height: h,
             output,
         } => {
-            if let Some(done) = downscale_jpeg(data, &detected, (w, h), output, options, &base)? {
-                return finish(done, options);
+            if let Some(out) = downscale_jpeg(data, &detected, (w, h), output, options)? {
+                return finish(with_output(out, output, Action::Downscaled, base), options);
             }
             let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
             let (pixels, orientation, (tw, th)) = match decoded {
@@ -181,18 +181,10 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             };
             if output == Format::Jpeg && orientation == Orientation::Normal && !pixels.has_alpha() {
                 // Resize and encode band by band: no intermediate, no whole result.
-                let bytes = guarded(Format::Jpeg, || {
+                let out = guarded(Format::Jpeg, || {
                     codec::jpeg::encode_scaled(&pixels, (tw, th), options.jpeg_quality)
                 })?;
-                let report = Report {
-                    action: Action::Downscaled,
-                    output_format: Format::Jpeg,
-                    out_width: tw.min(pixels.width()),
-                    out_height: th.min(pixels.height()),
-                    bytes_out: bytes.len() as u64,
-                    ..base
-                };
-                return finish((Some(bytes), report), options);
+                return finish(with_output(out, output, Action::Downscaled, base), options);
             }
             let upright = orientation.apply(resize(pixels, tw, th));
             encoded(upright, output, Action::Downscaled, options, base)?
@@ -294,19 +286,34 @@ fn encoded(
     options: &PrepareOptions,
     base: Report,
 ) -> Result<(Option<Vec<u8>>, Report)> {
-    let (out_width, out_height) = (upright.width(), upright.height());
+    let (width, height) = (upright.width(), upright.height());
     let bytes = guarded(output, || {
         codec::encode(upright, output, options.jpeg_quality)
     })?;
+    let out = Encoded {
+        bytes,
+        width,
+        height,
+    };
+    Ok(with_output(out, output, action, base))
+}
+
+/// The new bytes and the report that describes them.
+fn with_output(
+    out: Encoded,
+    output: Format,
+    action: Action,
+    base: Report,
+) -> (Option<Vec<u8>>, Report) {
     let report = Report {
         action,
         output_format: output,
-        out_width,
-        out_height,
-        bytes_out: bytes.len() as u64,
+        out_width: out.width,
+        out_height: out.height,
+        bytes_out: out.bytes.len() as u64,
         ..base
     };
-    Ok((Some(bytes), report))
+    (Some(out.bytes), report)
 }
 
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
@@ -317,8 +324,7 @@ fn downscale_jpeg(
     target: (u32, u32),
     output: Format,
     options: &PrepareOptions,
-    base: &Report,
-) -> Result<Option<(Option<Vec<u8>>, Report)>> {
+) -> Result<Option<Encoded>> {
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
@@ -326,7 +332,7 @@ fn downscale_jpeg(
         return Ok(None);
     }
     let size = (detected.width, detected.height);
-    let done = guarded(Format::Jpeg, || {
+    guarded(Format::Jpeg, || {
         codec::jpeg::downscale(
             data,
             size,
@@ -334,18 +340,7 @@ fn downscale_jpeg(
             detected.orientation,
             options.jpeg_quality,
         )
-    })?;
-    Ok(done.map(|out| {
-        let report = Report {
-            action: Action::Downscaled,
-            output_format: Format::Jpeg,
-            out_width: out.width,
-            out_height: out.height,
-            bytes_out: out.bytes.len() as u64,
-            ..base.clone()
-        };
-        (Some(out.bytes), report)
-    }))
+    })
 }
 
 /// Decoded pixels, as stored (orientation still to apply) or already upright.

@@ -209,8 +209,12 @@ def ceiling(src, size):
     buffer.seek(0)
     with Image.open(buffer) as im:
         got = np.asarray(im.convert("RGB"), dtype=np.float32)
+    return psnr_of(got, ref)
+
+
+def psnr_of(got, ref):
     mse = float(np.mean((got - ref) ** 2))
-    return 10 * math.log10(255.0**2 / mse)
+    return float("inf") if mse == 0 else 10 * math.log10(255.0**2 / mse)
 
 
 def ceiling_note(value):
@@ -231,8 +235,7 @@ def _psnr(src, out):
         got = np.asarray(im.convert("RGB"), dtype=np.float32)
         size = im.size
     ref = reference(src, size)
-    mse = float(np.mean((got - ref) ** 2))
-    return float("inf") if mse == 0 else 10 * math.log10(255.0**2 / mse)
+    return psnr_of(got, ref)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,6 +12,13 @@ use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::pixels::Pixels;
 
+/// An encoded image and its (upright) size.
+pub(crate) struct Encoded {
+    pub bytes: Vec<u8>,
+    pub width: u32,
+    pub height: u32,
+}
+
 /// Encodes `pixels` as `format` (JPEG or PNG: what the output policy produces for images).
 pub(crate) fn encode(pixels: Pixels, format: Format, jpeg_quality: u8) -> Result<Vec<u8>> {
     match format {

@@ -6,6 +6,7 @@ mod scanlines;
 
 use turbojpeg::{Colorspace, Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
 
+use super::Encoded;
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::geometry::jpeg_scale_denominator;
@@ -47,13 +48,6 @@ fn decode_denominator(size: (u32, u32), target: (u32, u32)) -> u32 {
     jpeg_scale_denominator(size, (margin(target.0), margin(target.1)))
 }
 
-/// A re-encoded downscale and its upright size.
-pub(crate) struct Downscaled {
-    pub bytes: Vec<u8>,
-    pub width: u32,
-    pub height: u32,
-}
-
 /// Downscales a gray or colour JPEG of stored size `size` to `target` (stored orientation),
 /// turns it upright and encodes it at `quality`, streaming: rows go from libjpeg's decoder
 /// through the banded Lanczos3 resize straight into the encoder, so the decoded image never
@@ -66,22 +60,18 @@ pub(crate) fn downscale(
     target: (u32, u32),
     orientation: Orientation,
     quality: u8,
-) -> Result<Option<Downscaled>> {
+) -> Result<Option<Encoded>> {
     let Some(mut decoder) = RowDecoder::start(data, decode_denominator(size, target), MAX_SCANS)?
     else {
         return Ok(None);
     };
     let source = decoder.size();
     let channels = decoder.channels();
-    let (width, height) = (target.0.min(source.0), target.1.min(source.1));
+    let (width, height) = never_larger(source, target);
     let read = |buffer: &mut [u8], rows: u32| decoder.read_rows(buffer, rows);
     if orientation == Orientation::Normal {
-        let mut encoder = RowEncoder::start(width, height, channels, quality)?;
-        resize_rows(source, (width, height), channels, read, |rows, n| {
-            encoder.write_rows(rows, n)
-        })?;
-        return Ok(Some(Downscaled {
-            bytes: encoder.finish()?,
+        return Ok(Some(Encoded {
+            bytes: resize_and_encode(source, target, channels, quality, read)?,
             width,
             height,
         }));
@@ -93,7 +83,7 @@ pub(crate) fn downscale(
     })?;
     let upright = orientation.apply(Pixels::from_parts(width, height, channels, pixels));
     let (width, height) = (upright.width(), upright.height());
-    Ok(Some(Downscaled {
+    Ok(Some(Encoded {
         bytes: encode(upright, quality)?,
         width,
         height,
@@ -103,29 +93,48 @@ pub(crate) fn downscale(
 /// Scales decoded gray or RGB `pixels` (upright, no alpha) to `target` and encodes them at
 /// `quality`, row band by row band: neither fast_image_resize's intermediate nor the whole
 /// result is ever held (HEIC, PNG and WebP photos on their way to JPEG).
-pub(crate) fn encode_scaled(pixels: &Pixels, target: (u32, u32), quality: u8) -> Result<Vec<u8>> {
+pub(crate) fn encode_scaled(pixels: &Pixels, target: (u32, u32), quality: u8) -> Result<Encoded> {
+    debug_assert!(!pixels.has_alpha(), "flatten alpha before encoding as JPEG");
     let source = (pixels.width(), pixels.height());
     let channels = pixels.channels();
-    debug_assert!(!pixels.has_alpha(), "flatten alpha before encoding as JPEG");
-    let (width, height) = (target.0.min(source.0), target.1.min(source.1));
     let stride = source.0 as usize * usize::from(channels);
     let mut rows = pixels.data().chunks_exact(stride);
-    let mut encoder = RowEncoder::start(width, height, channels, quality)?;
-    resize_rows(
-        source,
-        (width, height),
-        channels,
-        |buffer, n| {
-            for (to, from) in buffer
-                .chunks_exact_mut(stride)
-                .zip(rows.by_ref().take(n as usize))
-            {
-                to.copy_from_slice(from);
-            }
-            Ok(())
-        },
-        |out, n| encoder.write_rows(out, n),
-    )?;
+    let read = |buffer: &mut [u8], n: u32| {
+        for (to, from) in buffer
+            .chunks_exact_mut(stride)
+            .zip(rows.by_ref().take(n as usize))
+        {
+            to.copy_from_slice(from);
+        }
+        Ok(())
+    };
+    let (width, height) = never_larger(source, target);
+    Ok(Encoded {
+        bytes: resize_and_encode(source, target, channels, quality, read)?,
+        width,
+        height,
+    })
+}
+
+/// `target` clipped to `source`: downscales never enlarge.
+fn never_larger(source: (u32, u32), target: (u32, u32)) -> (u32, u32) {
+    (target.0.min(source.0), target.1.min(source.1))
+}
+
+/// The rows `read` supplies, Lanczos3-scaled to `target` band by band and fed straight into
+/// the row encoder.
+fn resize_and_encode(
+    source: (u32, u32),
+    target: (u32, u32),
+    channels: u8,
+    quality: u8,
+    read: impl FnMut(&mut [u8], u32) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let size = never_larger(source, target);
+    let mut encoder = RowEncoder::start(size.0, size.1, channels, quality)?;
+    resize_rows(source, size, channels, read, |rows, n| {
+        encoder.write_rows(rows, n)
+    })?;
     encoder.finish()
 }
 
@@ -264,7 +273,7 @@ mod tests {
                 .collect();
             let pixels = Pixels::new(w, h, channels, data).unwrap();
             // Nothing to scale: the row encoder writes exactly what turbojpeg writes.
-            let same = encode_scaled(&pixels, (w, h), 85).unwrap();
+            let same = encode_scaled(&pixels, (w, h), 85).unwrap().bytes;
             assert!(
                 same == encode(pixels.clone(), 85).unwrap(),
                 "{channels}: bytes differ"
@@ -273,6 +282,8 @@ mod tests {
             // which q85 can turn into a few levels on this noise; on average nothing.
             let target = (1501, 1000);
             let banded = encode_scaled(&pixels, target, 85).unwrap();
+            assert_eq!((banded.width, banded.height), target);
+            let banded = banded.bytes;
             let whole = encode(resize(pixels, target.0, target.1), 85).unwrap();
             let a = decode(&banded, target, false, target).unwrap();
             let b = decode(&whole, target, false, target).unwrap();
