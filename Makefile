@@ -16,16 +16,21 @@ build: deps
 	$(CARGO) build --all-targets
 
 # Prepares every bundled fixture (the refusals are part of the show: exit status 1 is expected).
-demo: build
+# Builds the binary alone: no tests, benches or dev-dependencies (their features would make
+# cargo build the dependencies a second time).
+demo: deps
+	$(CARGO) build --bin mindee-prep
 	@out=$${DEMO_OUT:-$$(mktemp -d -t mindee-prep-demo.XXXXXX)}; \
 	  echo "# mindee-prep prepare $(FIXTURE_DIRS) -o $$out"; \
-	  $(CARGO) run --quiet --bin mindee-prep -- prepare $(FIXTURE_DIRS) -o "$$out"; \
+	  $(TARGET_DIR)/debug/mindee-prep prepare $(FIXTURE_DIRS) -o "$$out"; \
 	  status=$$?; echo "outputs in $$out"; [ $$status -le 1 ] || exit $$status
 
 test: deps
 	$(CARGO) fmt --check
 	$(CARGO) clippy --all-targets -- -D warnings
 	$(CARGO) test
+	@# The library alone (no CLI, no simulator) must build and pass its own tests.
+	$(CARGO) test --no-default-features --lib
 	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --no-deps
 	@# The official Python SDK against our API simulator (needs python3 with venv and PyPI).
 	@if command -v python3 >/dev/null 2>&1; then \

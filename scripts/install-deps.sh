@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the build needs, when they are missing:
 # cmake + nasm (libjpeg-turbo, vendored by turbojpeg-sys), g++ + libde265-dev (libheif,
-# embedded by libheif-sys), pkg-config. As root with apt-get, otherwise with sudo.
+# embedded by libheif-sys), pkg-config; python3-venv for the Python checks of `make test`.
+# As root with apt-get, otherwise with sudo.
 set -euo pipefail
-packages=(cmake nasm g++ pkg-config libde265-dev)
+packages=(cmake nasm g++ pkg-config libde265-dev python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -35,6 +35,9 @@ pub enum ErrorKind {
     TooLarge,
     /// An accepted format whose variant this build cannot decode, and which is over budget.
     Undecodable,
+    /// Our own limit was hit while working on a valid file (memory budget, out of memory, an
+    /// encoder's limit): not the file's fault.
+    ResourceLimit,
     /// Reading or writing a file failed.
     Io,
     /// Options or configuration are invalid (bad numbers, missing API key, …).
@@ -64,6 +67,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Undecodable => "undecodable",
+            ErrorKind::ResourceLimit => "resource_limit",
             ErrorKind::Io => "io",
             ErrorKind::Config => "config",
             ErrorKind::Unauthorized => "unauthorized",
@@ -160,6 +164,13 @@ pub enum Error {
         detail: String,
     },
 
+    /// See [`ErrorKind::ResourceLimit`].
+    #[error("{what} (a limit of this tool, not a fault in the file)")]
+    ResourceLimit {
+        /// What ran out or which limit was hit, with the numbers.
+        what: String,
+    },
+
     /// See [`ErrorKind::Io`].
     #[error("{context}: {source}")]
     Io {
@@ -254,6 +265,7 @@ impl Error {
             Error::Corrupt { .. } => ErrorKind::Corrupt,
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::Undecodable { .. } => ErrorKind::Undecodable,
+            Error::ResourceLimit { .. } => ErrorKind::ResourceLimit,
             Error::Io { .. } => ErrorKind::Io,
             Error::Config(_) => ErrorKind::Config,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,

@@ -78,6 +78,10 @@ pub struct Report {
     /// PDF: for each page that shows raster images, its largest one before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_images: Option<Vec<PageImage>>,
+    /// Why the file was converted, repaired or kept in a larger encoding, in a few words
+    /// (`"12-bit JPEG is not widely decodable"`); `None` when the action says it all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 impl Prepared {
@@ -157,6 +161,7 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
         out_page_sizes: None,
         out_pages: None,
         page_images: None,
+        reason: None,
     };
     let (bytes, report) = match decision {
         Plan::PassThrough => (None, base),

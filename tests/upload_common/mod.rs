@@ -46,15 +46,14 @@ pub fn client_with_key(url: &str, key: &str) -> Client {
         .expect("client builds")
 }
 
-/// `../shared/conformance/mindee-v2` from the repository root. Missing data fails the test
-/// (loudly, with the path), in CI and locally alike: these tests never skip.
+/// `tests/data/mindee-v2`: recorded API responses (see the README there). Missing data fails
+/// the test loudly, with the path: these tests never skip.
 pub fn conformance_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/conformance/mindee-v2");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/mindee-v2");
     assert!(
         dir.is_dir(),
-        "conformance data missing at {} (CI={}): check out `shared/` beside the repository",
-        dir.display(),
-        std::env::var("CI").unwrap_or_default()
+        "conformance data missing at {}",
+        dir.display()
     );
     dir
 }
