@@ -79,9 +79,19 @@ async fn fault_mix_every_file_one_result_duplicates_marked() {
     let marked: HashSet<String> = outcomes
         .iter()
         .filter(|o| o.possible_duplicate)
-        .map(|o| Path::new(&o.input).file_name().unwrap().to_string_lossy().into_owned())
+        .map(|o| {
+            Path::new(&o.input)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    let duplicated: Vec<&String> = per_file.iter().filter(|(_, n)| **n > 1).map(|(f, _)| f).collect();
+    let duplicated: Vec<&String> = per_file
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(f, _)| f)
+        .collect();
     eprintln!(
         "fault mix: {ok}/{} results, {} jobs ({} hidden), {} faults, {} files with >1 job, {} marked",
         files.len(),
@@ -94,7 +104,10 @@ async fn fault_mix_every_file_one_result_duplicates_marked() {
     assert_eq!(ok, files.len(), "{outcomes:#?}");
     assert!(stats.faults_injected > 0);
     // Extra jobs come only from answers lost after the job was created.
-    assert_eq!(stats.jobs_created as usize, files.len() + stats.hidden_jobs as usize);
+    assert_eq!(
+        stats.jobs_created as usize,
+        files.len() + stats.hidden_jobs as usize
+    );
     // Every file with more than one job is marked.
     for f in &duplicated {
         assert!(marked.contains(*f), "{f} has two jobs but is not marked");
@@ -103,7 +116,9 @@ async fn fault_mix_every_file_one_result_duplicates_marked() {
     let j = Journal::open(&journal::default_path(&results), Access::ReadOnly).unwrap();
     let entries = j.entries().unwrap();
     assert_eq!(entries.len(), files.len());
-    assert!(entries.iter().all(|e| e.state == State::Done && e.job_id.is_some()));
+    assert!(entries
+        .iter()
+        .all(|e| e.state == State::Done && e.job_id.is_some()));
     for o in &outcomes {
         assert!(o.result.as_ref().unwrap().is_file());
     }
@@ -122,7 +137,10 @@ async fn result_names_never_collide_and_stay_put() {
     std::fs::create_dir_all(inp.join("b")).unwrap();
     std::fs::write(inp.join("scan.pdf"), pdf(2)).unwrap();
     let mut files = vec![inp.join("scan.pdf")];
-    files.extend(distinct_pngs(&inp, &["scan.png", "a/photo.png", "b/photo.png", "solo.png"]));
+    files.extend(distinct_pngs(
+        &inp,
+        &["scan.png", "a/photo.png", "b/photo.png", "solo.png"],
+    ));
     // The same bytes twice: one job, one result.
     std::fs::copy(inp.join("solo.png"), inp.join("copy.png")).unwrap();
     files.push(inp.join("copy.png"));
@@ -133,7 +151,15 @@ async fn result_names_never_collide_and_stay_put() {
         .unwrap();
     let names: Vec<String> = outcomes
         .iter()
-        .map(|o| o.result.as_ref().unwrap().file_name().unwrap().to_string_lossy().into_owned())
+        .map(|o| {
+            o.result
+                .as_ref()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     assert_eq!(
         names,
@@ -146,10 +172,16 @@ async fn result_names_never_collide_and_stay_put() {
             "solo.json"
         ]
     );
-    assert!(matches!(&outcomes[5].status, UploadStatus::SameAs { input } if input.ends_with("solo.png")));
+    assert!(
+        matches!(&outcomes[5].status, UploadStatus::SameAs { input } if input.ends_with("solo.png"))
+    );
     assert_eq!(server.stats().jobs_created, 5);
     // Each result is the one of its own file.
-    for (o, expected) in outcomes.iter().zip(["scan.pdf", "scan.png", "photo.png", "photo.png", "solo.png"]) {
+    for (o, expected) in
+        outcomes
+            .iter()
+            .zip(["scan.pdf", "scan.png", "photo.png", "photo.png", "solo.png"])
+    {
         let v: serde_json::Value =
             serde_json::from_slice(&std::fs::read(o.result.as_ref().unwrap()).unwrap()).unwrap();
         assert_eq!(v["inference"]["file"]["name"], expected);
@@ -158,7 +190,9 @@ async fn result_names_never_collide_and_stay_put() {
     // A rerun in another order, with a new file: same names, nothing sent again.
     let mut again = files.clone();
     again.reverse();
-    again.extend(distinct_pngs(&inp, &["c/photo.png"]));
+    std::fs::create_dir_all(inp.join("c")).unwrap();
+    std::fs::write(inp.join("c/photo.png"), png(50, 9)).unwrap();
+    again.push(inp.join("c/photo.png"));
     let outcomes2 = upload_files(&client, inputs(&again), &batch(&results), |_| {})
         .await
         .unwrap();
@@ -166,9 +200,15 @@ async fn result_names_never_collide_and_stay_put() {
         let o2 = outcomes2.iter().find(|x| x.input == o.input).unwrap();
         assert_eq!(o2.result, o.result, "{}", o.input);
     }
-    let new = outcomes2.iter().find(|o| o.input.ends_with("c/photo.png")).unwrap();
+    let new = outcomes2
+        .iter()
+        .find(|o| o.input.ends_with("c/photo.png"))
+        .unwrap();
     assert!(matches!(new.status, UploadStatus::Done { .. }));
-    assert_eq!(new.result.as_ref().unwrap().file_name().unwrap(), "c-photo.png.json");
+    assert_eq!(
+        new.result.as_ref().unwrap().file_name().unwrap(),
+        "c-photo.png.json"
+    );
     assert_eq!(server.stats().jobs_created, 6, "only the new file was sent");
 }
 
@@ -190,7 +230,9 @@ async fn no_wait_then_rerun_or_collect_creates_no_new_job() {
     let enqueued = upload_files(&client, inputs(&files), &no_wait, |_| {})
         .await
         .unwrap();
-    assert!(enqueued.iter().all(|o| matches!(o.status, UploadStatus::Enqueued { .. })));
+    assert!(enqueued
+        .iter()
+        .all(|o| matches!(o.status, UploadStatus::Enqueued { .. })));
     assert_eq!(server.stats().jobs_created, 3);
     // The same command again: the jobs exist, nothing is enqueued twice.
     upload_files(&client, inputs(&files), &no_wait, |_| {})
@@ -246,8 +288,13 @@ async fn at_most_once_leaves_unknown_outcomes_marked_for_the_rerun() {
         enqueue_retries: 0,
         ..batch(&results)
     };
-    let first = upload_files(&client, inputs(&files), &once, |_| {}).await.unwrap();
-    assert!(matches!(first[0].status, UploadStatus::Failed { job_id: None, .. }));
+    let first = upload_files(&client, inputs(&files), &once, |_| {})
+        .await
+        .unwrap();
+    assert!(matches!(
+        first[0].status,
+        UploadStatus::Failed { job_id: None, .. }
+    ));
     assert!(!first[0].possible_duplicate);
     assert_eq!(first[0].attempts, 1);
     let j = Journal::open(&journal::default_path(&results), Access::ReadOnly).unwrap();
@@ -255,7 +302,9 @@ async fn at_most_once_leaves_unknown_outcomes_marked_for_the_rerun() {
     assert!(e.unsure && e.state == State::Failed, "{e:?}");
     drop(j);
     // The rerun sends it again (it has no job ID) and says it may be a duplicate.
-    let second = upload_files(&client, inputs(&files), &once, |_| {}).await.unwrap();
+    let second = upload_files(&client, inputs(&files), &once, |_| {})
+        .await
+        .unwrap();
     assert!(matches!(second[0].status, UploadStatus::Done { .. }));
     assert!(second[0].possible_duplicate);
     assert_eq!(second[0].attempts, 2);
@@ -274,13 +323,19 @@ async fn refused_enqueues_are_sent_again_without_a_duplicate_mark() {
     let files = distinct_pngs(&dir.path().join("in"), &["a.png"]);
     let results = dir.path().join("res");
     let wrong = client(&server.url());
-    let first = upload_files(&wrong, inputs(&files), &batch(&results), |_| {}).await.unwrap();
-    assert!(matches!(&first[0].status, UploadStatus::Failed { error, .. } if error.kind() == mindee_prep::ErrorKind::Unauthorized));
+    let first = upload_files(&wrong, inputs(&files), &batch(&results), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(&first[0].status, UploadStatus::Failed { error, .. } if error.kind() == mindee_prep::ErrorKind::Unauthorized)
+    );
     let j = Journal::open(&journal::default_path(&results), Access::ReadOnly).unwrap();
     assert_eq!(j.entries().unwrap()[0].state, State::Refused);
     drop(j);
     let right = client_with_key(&server.url(), "md_the_right_key");
-    let second = upload_files(&right, inputs(&files), &batch(&results), |_| {}).await.unwrap();
+    let second = upload_files(&right, inputs(&files), &batch(&results), |_| {})
+        .await
+        .unwrap();
     assert!(matches!(second[0].status, UploadStatus::Done { .. }));
     assert!(!second[0].possible_duplicate);
     assert_eq!(server.stats().jobs_created, 1);
@@ -309,8 +364,12 @@ async fn pacing_keeps_every_sliding_window_under_the_limits() {
         concurrency: 8,
         ..batch(&results)
     };
-    let outcomes = upload_files(&client, inputs(&files), &paced, |_| {}).await.unwrap();
-    assert!(outcomes.iter().all(|o| matches!(o.status, UploadStatus::Done { .. })));
+    let outcomes = upload_files(&client, inputs(&files), &paced, |_| {})
+        .await
+        .unwrap();
+    assert!(outcomes
+        .iter()
+        .all(|o| matches!(o.status, UploadStatus::Done { .. })));
     let log = server.request_log();
     let times = |routes: &[Route]| -> Vec<f64> {
         log.iter()
@@ -345,9 +404,14 @@ async fn damaged_or_busy_journal_sends_nothing() {
     {
         let j = Journal::open(&path, Access::Run).unwrap();
         drop(j);
-        let ok = upload_files(&client(&server.url()), inputs(&files), &batch(&results), |_| {})
-            .await
-            .unwrap();
+        let ok = upload_files(
+            &client(&server.url()),
+            inputs(&files),
+            &batch(&results),
+            |_| {},
+        )
+        .await
+        .unwrap();
         assert!(matches!(ok[0].status, UploadStatus::Done { .. }));
     }
     let sent_before = server.enqueues().len();
@@ -358,9 +422,17 @@ async fn damaged_or_busy_journal_sends_nothing() {
     for ext in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{ext}", path.display()));
     }
-    let err = upload_files(&client(&server.url()), inputs(&files), &UploadBatch { force: true, ..batch(&results) }, |_| {})
-        .await
-        .unwrap_err();
+    let err = upload_files(
+        &client(&server.url()),
+        inputs(&files),
+        &UploadBatch {
+            force: true,
+            ..batch(&results)
+        },
+        |_| {},
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("damaged"), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), damaged, "left as it was");
     assert_eq!(server.enqueues().len(), sent_before, "nothing sent");
@@ -368,9 +440,14 @@ async fn damaged_or_busy_journal_sends_nothing() {
     // Busy: another run holds the journal.
     let other = dir.path().join("other");
     let holder = Journal::open(&journal::default_path(&other), Access::Run).unwrap();
-    let err = upload_files(&client(&server.url()), inputs(&files), &batch(&other), |_| {})
-        .await
-        .unwrap_err();
+    let err = upload_files(
+        &client(&server.url()),
+        inputs(&files),
+        &batch(&other),
+        |_| {},
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("another mindee-prep run"), "{err}");
     drop(holder);
     assert_eq!(server.enqueues().len(), sent_before);
@@ -388,13 +465,23 @@ async fn url_inputs_are_sent_as_urls_and_journaled() {
     let url = "https://files.example.com/in/invoice.pdf?sig=abc";
     let ins = vec![Input::parse(url).unwrap()];
     let client = client(&server.url());
-    let out = upload_files(&client, ins.clone(), &batch(&results), |_| {}).await.unwrap();
-    assert!(matches!(out[0].status, UploadStatus::Done { .. }), "{out:?}");
-    assert_eq!(out[0].result.as_ref().unwrap().file_name().unwrap(), "invoice.json");
+    let out = upload_files(&client, ins.clone(), &batch(&results), |_| {})
+        .await
+        .unwrap();
+    assert!(
+        matches!(out[0].status, UploadStatus::Done { .. }),
+        "{out:?}"
+    );
+    assert_eq!(
+        out[0].result.as_ref().unwrap().file_name().unwrap(),
+        "invoice.json"
+    );
     let sent = server.enqueues();
     assert!(sent[0].fields.contains(&("url".into(), url.into())));
     assert!(sent[0].file_name.is_none());
-    upload_files(&client, ins, &batch(&results), |_| {}).await.unwrap();
+    upload_files(&client, ins, &batch(&results), |_| {})
+        .await
+        .unwrap();
     assert_eq!(server.stats().jobs_created, 1);
     assert!(Input::parse("http://files.example.com/a.pdf").is_err());
 }

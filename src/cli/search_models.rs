@@ -44,7 +44,8 @@ pub fn run(args: SearchModelsArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let answer = runtime.block_on(client.search_models(args.name.as_deref(), args.model_type.as_deref()));
+    let answer =
+        runtime.block_on(client.search_models(args.name.as_deref(), args.model_type.as_deref()));
     match answer {
         Ok(r) => {
             let mut out = std::io::stdout().lock();
@@ -70,8 +71,17 @@ fn print(
     r: &mindee_prep::upload::Response<mindee_prep::upload::model::ModelSearchResponse>,
 ) {
     let models = &r.typed().models;
-    let w_name = models.iter().map(|m| m.name.chars().count()).max().unwrap_or(0).max(4);
-    let _ = writeln!(out, "{:<36}  {:<14}  {:<w_name$}  WEBHOOKS", "ID", "TYPE", "NAME");
+    let w_name = models
+        .iter()
+        .map(|m| m.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let _ = writeln!(
+        out,
+        "{:<36}  {:<14}  {:<w_name$}  WEBHOOKS",
+        "ID", "TYPE", "NAME"
+    );
     for m in models {
         let hooks: Vec<String> = m
             .webhooks
@@ -85,7 +95,11 @@ fn print(
             m.id,
             m.model_type,
             m.name,
-            if hooks.is_empty() { "-".into() } else { hooks.join(", ") }
+            if hooks.is_empty() {
+                "-".into()
+            } else {
+                hooks.join(", ")
+            }
         );
     }
     eprintln!("{} model(s)", models.len());

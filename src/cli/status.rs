@@ -52,7 +52,11 @@ pub fn run(args: StatusArgs) -> ExitCode {
     let mut counts: BTreeMap<usize, (State, usize)> = BTreeMap::new();
     let mut out = std::io::stdout().lock();
     if !args.json {
-        let _ = writeln!(out, "{:<10}  {:<3}  {:<36}  INPUT -> RESULT", "STATE", "DUP", "JOB");
+        let _ = writeln!(
+            out,
+            "{:<10}  {:<3}  {:<36}  INPUT -> RESULT",
+            "STATE", "DUP", "JOB"
+        );
     }
     for e in &entries {
         let pos = State::ALL.iter().position(|s| *s == e.state).unwrap_or(0);
@@ -100,8 +104,16 @@ pub fn run(args: StatusArgs) -> ExitCode {
     eprintln!(
         "{} file(s): {}{}",
         entries.len(),
-        if summary.is_empty() { "none".to_string() } else { summary.join(", ") },
-        if dups > 0 { format!("; {dups} possible duplicate(s)") } else { String::new() }
+        if summary.is_empty() {
+            "none".to_string()
+        } else {
+            summary.join(", ")
+        },
+        if dups > 0 {
+            format!("; {dups} possible duplicate(s)")
+        } else {
+            String::new()
+        }
     );
     if entries.iter().all(|e| e.state == State::Done) {
         ExitCode::SUCCESS

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use mindee_prep::upload::batch::{upload_files, Input, UploadBatch, UploadOutcome, UploadStatus};
-use mindee_prep::upload::{Client, ClientBuilder, EnqueueParams, PollingOptions, Product, RateLimits};
+use mindee_prep::upload::{
+    Client, ClientBuilder, EnqueueParams, PollingOptions, Product, RateLimits,
+};
 use mindee_prep::{expand_inputs, Error};
 use serde_json::{json, Value};
 
@@ -249,7 +251,9 @@ fn secs(name: &str, v: f64) -> Result<Duration, Error> {
 
 /// The client from the environment, with the pacing flags.
 pub(crate) fn client(pacing: &PacingFlags) -> Result<Client, Error> {
-    ClientBuilder::from_env()?.rate_limits(pacing.limits()).build()
+    ClientBuilder::from_env()?
+        .rate_limits(pacing.limits())
+        .build()
 }
 
 fn params(args: &UploadArgs) -> Result<EnqueueParams, Error> {
@@ -290,13 +294,15 @@ fn params(args: &UploadArgs) -> Result<EnqueueParams, Error> {
         params = params.text_context(t.clone());
     }
     if let Some(path) = &x.data_schema {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Io {
-                context: path.display().to_string(),
-                source: e,
-            })?;
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            context: path.display().to_string(),
+            source: e,
+        })?;
         serde_json::from_str::<Value>(&text).map_err(|e| {
-            Error::Config(format!("--data-schema {}: not valid JSON: {e}", path.display()))
+            Error::Config(format!(
+                "--data-schema {}: not valid JSON: {e}",
+                path.display()
+            ))
         })?;
         params = params.data_schema(text);
     }

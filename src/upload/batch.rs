@@ -83,7 +83,13 @@ impl Input {
         };
         let safe: String = name
             .chars()
-            .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+            .map(|c| {
+                if c.is_control() || "/\\:*?\"<>|".contains(c) {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         if safe.is_empty() || safe.starts_with('.') {
             format!("document{safe}")
@@ -106,7 +112,9 @@ impl Input {
                 .parent()
                 .and_then(|d| d.file_name())
                 .map(|n| n.to_string_lossy().into_owned()),
-            Input::Url(u) => reqwest::Url::parse(u).ok().and_then(|u| u.host_str().map(str::to_owned)),
+            Input::Url(u) => reqwest::Url::parse(u)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned)),
         }
     }
 }
@@ -284,7 +292,11 @@ fn name_candidates(inputs: &[Input]) -> Vec<Vec<String>> {
 }
 
 /// The bytes a row is keyed on: the file's, or the URL's.
-fn content_key(input: &Input, params: &EnqueueParams, prepare: &PrepareOptions) -> Result<FileKey, Error> {
+fn content_key(
+    input: &Input,
+    params: &EnqueueParams,
+    prepare: &PrepareOptions,
+) -> Result<FileKey, Error> {
     match input {
         Input::Path(p) => {
             let bytes = std::fs::read(p).map_err(|e| Error::io(p.display().to_string(), e))?;
@@ -357,7 +369,8 @@ pub async fn upload_files(
                 .find(|(i, _)| *i == first)
                 .map(|(_, s)| s)
                 .unwrap_or_default();
-            let mut o = UploadOutcome::new(index, shown, UploadStatus::SameAs { input: first_input });
+            let mut o =
+                UploadOutcome::new(index, shown, UploadStatus::SameAs { input: first_input });
             o.result = Some(output);
             on_done(&o);
             outcomes.push(o);
@@ -372,7 +385,13 @@ pub async fn upload_files(
         };
         let work = match (&entry.job_id, entry.state) {
             (_, State::Done) if output.is_file() => {
-                let mut o = UploadOutcome::new(index, shown, UploadStatus::Skipped { output: output.clone() });
+                let mut o = UploadOutcome::new(
+                    index,
+                    shown,
+                    UploadStatus::Skipped {
+                        output: output.clone(),
+                    },
+                );
                 o.result = Some(output);
                 o.possible_duplicate = entry.possible_duplicate;
                 o.attempts = entry.attempts;
@@ -431,7 +450,9 @@ pub async fn collect(
     for (index, entry) in entries.into_iter().enumerate() {
         let output = entry.result_path(results_dir);
         let status = match (&entry.job_id, entry.state) {
-            (_, State::Done) if output.is_file() => Some(UploadStatus::Skipped { output: output.clone() }),
+            (_, State::Done) if output.is_file() => Some(UploadStatus::Skipped {
+                output: output.clone(),
+            }),
             (None, state) => Some(UploadStatus::NotSent { state }),
             (Some(_), _) => None,
         };
@@ -450,7 +471,9 @@ pub async fn collect(
             let _permit = permits.acquire_owned().await;
             let start = Instant::now();
             let job_id = entry.job_id.clone().unwrap_or_default();
-            let status = runner.poll_and_write(&entry, &job_id, entry.product()).await;
+            let status = runner
+                .poll_and_write(&entry, &job_id, entry.product())
+                .await;
             runner.outcome(index, entry.input.clone(), &entry, status, start)
         });
     }
@@ -489,7 +512,9 @@ async fn pipeline(
                     let _permit = permits.acquire_owned().await;
                     let start = Instant::now();
                     let status = if runner.wait {
-                        runner.poll_and_write(&entry, &job_id, runner.params.get_product()).await
+                        runner
+                            .poll_and_write(&entry, &job_id, runner.params.get_product())
+                            .await
                     } else {
                         UploadStatus::Enqueued { job_id }
                     };
@@ -576,8 +601,17 @@ fn transient(e: &Error) -> bool {
 }
 
 impl Runner {
-    fn outcome(&self, index: usize, input: String, entry: &Entry, status: UploadStatus, start: Instant) -> UploadOutcome {
-        let now = lock(&self.journal).get(entry.id).unwrap_or_else(|_| entry.clone());
+    fn outcome(
+        &self,
+        index: usize,
+        input: String,
+        entry: &Entry,
+        status: UploadStatus,
+        start: Instant,
+    ) -> UploadOutcome {
+        let now = lock(&self.journal)
+            .get(entry.id)
+            .unwrap_or_else(|_| entry.clone());
         UploadOutcome {
             index,
             input,
@@ -592,7 +626,10 @@ impl Runner {
     /// Enqueues (journaling every request), then polls unless `wait` is off.
     async fn send(&self, entry: &Entry, source: Source) -> UploadStatus {
         if let Err(error) = lock(&self.journal).set_prepared(entry.id) {
-            return UploadStatus::Failed { job_id: None, error };
+            return UploadStatus::Failed {
+                job_id: None,
+                error,
+            };
         }
         let journal = self.journal.clone();
         let id = entry.id;
@@ -621,7 +658,10 @@ impl Runner {
                 } else {
                     j.set_failed(entry.id, &error)
                 };
-                return UploadStatus::Failed { job_id: None, error };
+                return UploadStatus::Failed {
+                    job_id: None,
+                    error,
+                };
             }
         };
         let delivered = lock(&self.journal).set_enqueued(entry.id, &job.id);
@@ -632,10 +672,16 @@ impl Runner {
         if !self.wait {
             return UploadStatus::Enqueued { job_id: job.id };
         }
-        self.poll_and_write(entry, &job.id, self.params.get_product()).await
+        self.poll_and_write(entry, &job.id, self.params.get_product())
+            .await
     }
 
-    fn adopt_delivery(&self, entry: &Entry, job_id: &str, delivery: journal::Delivery) -> UploadStatus {
+    fn adopt_delivery(
+        &self,
+        entry: &Entry,
+        job_id: &str,
+        delivery: journal::Delivery,
+    ) -> UploadStatus {
         let j = lock(&self.journal);
         if let Some(msg) = delivery.error {
             let error = Error::JobFailed(Box::new(crate::ApiProblem {
@@ -644,18 +690,30 @@ impl Runner {
                 ..Default::default()
             }));
             let _ = j.set_failed(entry.id, &error);
-            return UploadStatus::Failed { job_id: Some(job_id.into()), error };
+            return UploadStatus::Failed {
+                job_id: Some(job_id.into()),
+                error,
+            };
         }
         let output = entry.result_path(&self.results_dir);
         if let Some(name) = delivery.file_name {
             if let Err(e) = std::fs::rename(self.results_dir.join(&name), &output) {
                 let error = Error::io(output.display().to_string(), e);
-                return UploadStatus::Failed { job_id: Some(job_id.into()), error };
+                return UploadStatus::Failed {
+                    job_id: Some(job_id.into()),
+                    error,
+                };
             }
         }
         match j.set_done(entry.id) {
-            Ok(()) => UploadStatus::Done { job_id: job_id.into(), output },
-            Err(error) => UploadStatus::Failed { job_id: Some(job_id.into()), error },
+            Ok(()) => UploadStatus::Done {
+                job_id: job_id.into(),
+                output,
+            },
+            Err(error) => UploadStatus::Failed {
+                job_id: Some(job_id.into()),
+                error,
+            },
         }
     }
 
@@ -664,7 +722,10 @@ impl Runner {
     async fn poll_and_write(&self, entry: &Entry, job_id: &str, product: Product) -> UploadStatus {
         let failed = |error: Error| {
             let _ = lock(&self.journal).set_failed(entry.id, &error);
-            UploadStatus::Failed { job_id: Some(job_id.to_string()), error }
+            UploadStatus::Failed {
+                job_id: Some(job_id.to_string()),
+                error,
+            }
         };
         let result = match self.await_result(entry, job_id, product).await {
             Ok(r) => r,
@@ -674,17 +735,33 @@ impl Runner {
         let path = output.clone();
         let written = tokio::task::spawn_blocking(move || write_result(&path, &result))
             .await
-            .unwrap_or_else(|e| Err(Error::io(output.display().to_string(), std::io::Error::other(e))));
+            .unwrap_or_else(|e| {
+                Err(Error::io(
+                    output.display().to_string(),
+                    std::io::Error::other(e),
+                ))
+            });
         if let Err(e) = written {
             return failed(e);
         }
         match lock(&self.journal).set_done(entry.id) {
-            Ok(()) => UploadStatus::Done { job_id: job_id.to_string(), output },
-            Err(error) => UploadStatus::Failed { job_id: Some(job_id.to_string()), error },
+            Ok(()) => UploadStatus::Done {
+                job_id: job_id.to_string(),
+                output,
+            },
+            Err(error) => UploadStatus::Failed {
+                job_id: Some(job_id.to_string()),
+                error,
+            },
         }
     }
 
-    async fn await_result(&self, entry: &Entry, job_id: &str, product: Product) -> Result<Response<InferenceResponse>, Error> {
+    async fn await_result(
+        &self,
+        entry: &Entry,
+        job_id: &str,
+        product: Product,
+    ) -> Result<Response<InferenceResponse>, Error> {
         let polling = &self.polling;
         tokio::time::sleep(polling.initial_delay).await;
         let mut last_error = None;

@@ -348,7 +348,9 @@ fn enqueue_request(
                 reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
                     .file_name(file_name.clone())
             };
-            let part = part().mime_str(format.mime_type()).unwrap_or_else(|_| part());
+            let part = part()
+                .mime_str(format.mime_type())
+                .unwrap_or_else(|_| part());
             form.part("file", part)
         }
         SourceKind::Url(u) => form.text("url", u.clone()),
@@ -449,10 +451,12 @@ impl Client {
             outcome.attempts += 1;
             let attempt = outcome.attempts;
             let last = attempt >= policy.max_attempts;
-            self.inner.enqueue_pacer.acquire().await;
+            let slot = self.inner.enqueue_pacer.acquire().await;
             let req = enqueue_request(&self.inner.http, &url, &fields, source)
                 .header(AUTHORIZATION, self.inner.auth.clone());
-            let (wait, error) = match send(req).await {
+            let sent = send(req).await;
+            drop(slot);
+            let (wait, error) = match sent {
                 Ok(raw) if raw.status.is_success() => {
                     let job = parse_json::<JobResponse>(&raw, "a job").map(|r| r.job);
                     outcome.job = match job {
@@ -702,12 +706,14 @@ impl Client {
         loop {
             attempt += 1;
             let last = attempt >= policy.max_attempts;
-            match kind {
+            let slot = match kind {
                 Kind::Get => self.inner.poll_pacer.acquire().await,
                 Kind::Enqueue => self.inner.enqueue_pacer.acquire().await,
-            }
+            };
             let req = build().header(AUTHORIZATION, self.inner.auth.clone());
-            match send(req).await {
+            let sent = send(req).await;
+            drop(slot);
+            match sent {
                 Ok(raw) => {
                     let s = raw.status;
                     let retryable = s == StatusCode::TOO_MANY_REQUESTS

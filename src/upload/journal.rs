@@ -358,7 +358,8 @@ impl Journal {
         }
         if access != Access::ReadOnly {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| Error::io(dir.display().to_string(), e))?;
             }
         }
         // Refuse a file that is plainly not SQLite before SQLite touches it (it would not
@@ -535,10 +536,7 @@ impl Journal {
             }
             e.id
         } else {
-            let first = names
-                .first()
-                .cloned()
-                .unwrap_or_else(|| "document".into());
+            let first = names.first().cloned().unwrap_or_else(|| "document".into());
             let candidates = names
                 .iter()
                 .cloned()
@@ -858,14 +856,23 @@ mod tests {
         let base = FileKey::new(b"a", &p, None);
         assert_eq!(base, FileKey::new(b"a", &p, None));
         assert_ne!(base.key, FileKey::new(b"b", &p, None).key);
-        assert_ne!(base.key, FileKey::new(b"a", &EnqueueParams::new("n"), None).key);
-        assert_ne!(base.key, FileKey::new(b"a", &p.clone().raw_text(true), None).key);
+        assert_ne!(
+            base.key,
+            FileKey::new(b"a", &EnqueueParams::new("n"), None).key
+        );
+        assert_ne!(
+            base.key,
+            FileKey::new(b"a", &p.clone().raw_text(true), None).key
+        );
         assert_ne!(
             base.key,
             FileKey::new(b"a", &p.clone().product(Product::Ocr), None).key
         );
         // Where the answer goes is not what the answer is.
-        assert_eq!(base.key, FileKey::new(b"a", &p.clone().webhook_id("w"), None).key);
+        assert_eq!(
+            base.key,
+            FileKey::new(b"a", &p.clone().webhook_id("w"), None).key
+        );
         let pages = PageSelection {
             indexes: vec![0],
             operation: PageOperation::KeepOnly,
@@ -883,19 +890,39 @@ mod tests {
         std::fs::write(dir.path().join("taken.json"), b"{}").unwrap();
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let a = j
-            .entry_for(&key(b"1"), "a/scan.pdf", &names(&["scan", "scan.pdf"]), dir.path())
+            .entry_for(
+                &key(b"1"),
+                "a/scan.pdf",
+                &names(&["scan", "scan.pdf"]),
+                dir.path(),
+            )
             .unwrap();
         let b = j
-            .entry_for(&key(b"2"), "b/SCAN.jpg", &names(&["Scan", "SCAN.jpg"]), dir.path())
+            .entry_for(
+                &key(b"2"),
+                "b/SCAN.jpg",
+                &names(&["Scan", "SCAN.jpg"]),
+                dir.path(),
+            )
             .unwrap();
         let c = j
             .entry_for(&key(b"3"), "taken.png", &names(&["taken"]), dir.path())
             .unwrap();
         let d = j
-            .entry_for(&key(b"4"), "x/scan.pdf", &names(&["scan", "scan.pdf"]), dir.path())
+            .entry_for(
+                &key(b"4"),
+                "x/scan.pdf",
+                &names(&["scan", "scan.pdf"]),
+                dir.path(),
+            )
             .unwrap();
         assert_eq!(
-            [&a.result_name, &b.result_name, &c.result_name, &d.result_name],
+            [
+                &a.result_name,
+                &b.result_name,
+                &c.result_name,
+                &d.result_name
+            ],
             ["scan", "SCAN.jpg", "taken-2", "scan.pdf"]
         );
         // Same key again: same row, same name, whatever names are offered now.
@@ -910,18 +937,26 @@ mod tests {
     fn attempts_unsure_and_duplicates() {
         let dir = tempfile::tempdir().unwrap();
         let mut j = Journal::open(&dir.path().join("j.sqlite"), Access::Run).unwrap();
-        let e = j.entry_for(&key(b"1"), "a", &["a".into()], dir.path()).unwrap();
+        let e = j
+            .entry_for(&key(b"1"), "a", &["a".into()], dir.path())
+            .unwrap();
         j.begin_attempt(e.id).unwrap();
         j.attempt_created_nothing(e.id).unwrap(); // a 429
         j.begin_attempt(e.id).unwrap();
         let mid = j.get(e.id).unwrap();
-        assert_eq!((mid.attempts, mid.unsure, mid.possible_duplicate), (2, true, false));
+        assert_eq!(
+            (mid.attempts, mid.unsure, mid.possible_duplicate),
+            (2, true, false)
+        );
         // The second request was dropped after sending; the third may duplicate it.
         j.begin_attempt(e.id).unwrap();
         assert!(j.set_enqueued(e.id, "job-1").unwrap().is_none());
         let done = j.get(e.id).unwrap();
         assert_eq!(done.state, State::Enqueued);
-        assert_eq!((done.attempts, done.unsure, done.possible_duplicate), (3, false, true));
+        assert_eq!(
+            (done.attempts, done.unsure, done.possible_duplicate),
+            (3, false, true)
+        );
         assert_eq!(j.by_job_id("job-1").unwrap().unwrap().id, e.id);
     }
 
@@ -968,7 +1003,9 @@ mod tests {
         let path = dir.path().join("j.sqlite");
         let mut run = Journal::open(&path, Access::Run).unwrap();
         let mut receiver = Journal::open(&path, Access::Shared).unwrap();
-        let e = run.entry_for(&key(b"1"), "a", &["a".into()], dir.path()).unwrap();
+        let e = run
+            .entry_for(&key(b"1"), "a", &["a".into()], dir.path())
+            .unwrap();
         run.begin_attempt(e.id).unwrap();
         // The webhook beats the 202.
         let row = receiver

@@ -2,11 +2,10 @@
 //! allows (200 enqueues and 1,200 GETs a minute per organisation), instead of learning the
 //! limits from 429s.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::time::Instant;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::Error;
 
@@ -51,57 +50,74 @@ impl RateLimits {
             ));
         }
         if self.window.is_zero() {
-            return Err(Error::Config("the rate-limit window must be positive".into()));
+            return Err(Error::Config(
+                "the rate-limit window must be positive".into(),
+            ));
         }
         Ok(())
     }
 }
 
-/// One sliding-window limiter. A request reserves the earliest time at which the window before
-/// it holds fewer than `limit` requests, then sleeps until then. Reservations are made under a
-/// lock, so concurrent tasks never overbook; the times reserved never decrease.
+/// One sliding-window limiter. A request holds one of `limit` permits from before it leaves
+/// until `window` (plus a margin of 1/50) after its answer came back. Whatever the delays on
+/// the way, the server then never sees more than `limit` requests in any `window`: of `limit
+/// + 1` requests arriving within one window, the last to leave would have found the other
+/// `limit` still in flight or answered less than a window before, holding every permit.
 #[derive(Debug)]
 pub(crate) struct Pacer {
-    limit: usize,
-    // The window plus a margin (1/50 of it): requests do not reach the server in exactly the
-    // order and spacing they leave, so the server's count must not see two `window`s collapse.
     span: Duration,
-    sent: Mutex<VecDeque<Instant>>,
+    permits: Arc<Semaphore>,
+}
+
+/// A taken slot: released a window after it is dropped (when the answer is in).
+#[derive(Debug)]
+pub(crate) struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    span: Duration,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(permit) = self.permit.take() else {
+            return;
+        };
+        let span = self.span;
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    tokio::time::sleep(span).await;
+                    drop(permit);
+                });
+            }
+            // No runtime left (shutting down): nothing will send again through it.
+            Err(_) => drop(permit),
+        }
+    }
 }
 
 impl Pacer {
     pub(crate) fn new(limit: u32, window: Duration) -> Pacer {
         Pacer {
-            limit: limit.max(1) as usize,
             span: window + window / 50,
-            sent: Mutex::new(VecDeque::new()),
+            permits: Arc::new(Semaphore::new(limit.max(1) as usize)),
         }
     }
 
-    /// Waits for a slot and takes it.
-    pub(crate) async fn acquire(&self) {
-        let at = {
-            let mut sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
-            let now = Instant::now();
-            let at = if sent.len() >= self.limit {
-                let oldest = sent[sent.len() - self.limit];
-                now.max(oldest + self.span)
-            } else {
-                now
-            };
-            sent.push_back(at);
-            while sent.len() > self.limit {
-                sent.pop_front();
-            }
-            at
-        };
-        tokio::time::sleep_until(at).await;
+    /// Waits for a slot; hold it until the answer is in.
+    pub(crate) async fn acquire(&self) -> Slot {
+        let permit = self.permits.clone().acquire_owned().await.ok();
+        Slot {
+            permit,
+            span: self.span,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
     async fn no_window_holds_more_than_the_limit() {
@@ -111,8 +127,12 @@ mod tests {
         for _ in 0..23 {
             let p = pacer.clone();
             tasks.spawn(async move {
-                p.acquire().await;
-                Instant::now()
+                let slot = p.acquire().await;
+                let sent = Instant::now();
+                // The answer takes a while.
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                drop(slot);
+                sent
             });
         }
         let mut times = Vec::new();
@@ -125,10 +145,17 @@ mod tests {
                 .iter()
                 .take_while(|u| **u < *t + Duration::from_secs(10))
                 .count();
-            assert!(in_window <= 5, "{in_window} requests in the window from {t:?}");
+            assert!(
+                in_window <= 5,
+                "{in_window} requests in the window from {t:?}"
+            );
         }
-        // Not slower than needed: 23 requests at 5 per 10.2 s end in the fifth window.
-        assert!(times[22] <= Duration::from_millis(40_800), "{:?}", times[22]);
+        // Not slower than needed: 23 requests, 5 per (0.3 s answer + 10.2 s), start in the fifth.
+        assert!(
+            times[22] <= Duration::from_millis(42_100),
+            "{:?}",
+            times[22]
+        );
         assert_eq!(times[4], Duration::ZERO);
     }
 }

@@ -175,7 +175,11 @@ impl WebhookReceiver {
 
     /// `http://ADDR/` or `https://ADDR/`.
     pub fn url(&self) -> String {
-        format!("{}://{}/", if self.tls { "https" } else { "http" }, self.addr)
+        format!(
+            "{}://{}/",
+            if self.tls { "https" } else { "http" },
+            self.addr
+        )
     }
 
     /// Counters.
@@ -204,7 +208,12 @@ fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, Error> {
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| Error::Config(format!("cannot read the certificate {}: {e}", files.cert.display())))?;
+        .map_err(|e| {
+            Error::Config(format!(
+                "cannot read the certificate {}: {e}",
+                files.cert.display()
+            ))
+        })?;
     if certs.is_empty() {
         return Err(Error::Config(format!(
             "no certificate in {}",
@@ -294,7 +303,11 @@ fn refuse(state: &State, status: StatusCode, why: &str) -> Response<Body> {
 
 async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Body>, Error> {
     if req.uri().path() != "/" {
-        return Ok(refuse(&state, StatusCode::NOT_FOUND, "webhooks are taken on /"));
+        return Ok(refuse(
+            &state,
+            StatusCode::NOT_FOUND,
+            "webhooks are taken on /",
+        ));
     }
     if req.method() != Method::POST {
         return Ok(refuse(&state, StatusCode::METHOD_NOT_ALLOWED, "POST only"));
@@ -305,24 +318,45 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Result<Response<Bo
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > state.max_body as u64) {
-        return Ok(refuse(&state, StatusCode::PAYLOAD_TOO_LARGE, "body too large"));
+        return Ok(refuse(
+            &state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body too large",
+        ));
     }
     let signature = req
         .headers()
         .get(SIGNATURE_HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = match Limited::new(req.into_body(), state.max_body).collect().await {
+    let body = match Limited::new(req.into_body(), state.max_body)
+        .collect()
+        .await
+    {
         Ok(b) => b.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
-            return Ok(refuse(&state, StatusCode::PAYLOAD_TOO_LARGE, "body too large"))
+            return Ok(refuse(
+                &state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body too large",
+            ))
         }
-        Err(_) => return Ok(refuse(&state, StatusCode::BAD_REQUEST, "body could not be read")),
+        Err(_) => {
+            return Ok(refuse(
+                &state,
+                StatusCode::BAD_REQUEST,
+                "body could not be read",
+            ))
+        }
     };
     // The signature first: nothing of an unsigned body is parsed, let alone written.
     let signed = signature.is_some_and(|sig| webhook::verify(&state.secret, &body, &sig));
     if !signed {
-        return Ok(refuse(&state, StatusCode::UNAUTHORIZED, "missing or invalid X-Signature"));
+        return Ok(refuse(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            "missing or invalid X-Signature",
+        ));
     }
     let payload = match webhook::parse(&body) {
         Ok(p) => p,
@@ -362,7 +396,11 @@ fn store(state: &State, payload: Payload) -> Result<String, Error> {
     match payload {
         Payload::Inference(r) => {
             let job_id = r.inference.job.id.clone();
-            let job_id = if valid_id(&job_id) { job_id } else { r.inference.id.clone() };
+            let job_id = if valid_id(&job_id) {
+                job_id
+            } else {
+                r.inference.id.clone()
+            };
             if !valid_id(&job_id) {
                 return Err(Error::Config("the result carries no usable job ID".into()));
             }
@@ -380,9 +418,14 @@ fn store(state: &State, payload: Payload) -> Result<String, Error> {
         Payload::Failed(f) => {
             let job_id = f.inference_id.clone();
             if !valid_id(&job_id) {
-                return Err(Error::Config("the failure notice carries no usable job ID".into()));
+                return Err(Error::Config(
+                    "the failure notice carries no usable job ID".into(),
+                ));
             }
-            let message = Error::JobFailed(Box::new(f.error.to_api_problem(f.error.status.unwrap_or(500)))).to_string();
+            let message = Error::JobFailed(Box::new(
+                f.error.to_api_problem(f.error.status.unwrap_or(500)),
+            ))
+            .to_string();
             journal.record_delivery(&job_id, Some(&message), |_| Ok(None))?;
             Ok(format!("failure of {job_id}"))
         }

@@ -129,9 +129,11 @@ fn route(method: &Method, path: &str) -> Target {
     };
     match target {
         Some(Target::Enqueue(p)) if method == Method::POST => Target::Enqueue(p),
-        Some(
-            t @ (Target::Job(_) | Target::Result(..) | Target::Search | Target::MockStats),
-        ) if method == Method::GET => t,
+        Some(t @ (Target::Job(_) | Target::Result(..) | Target::Search | Target::MockStats))
+            if method == Method::GET =>
+        {
+            t
+        }
         Some(_) => Target::MethodNotAllowed,
         None => Target::NotFound,
     }
@@ -272,19 +274,28 @@ fn random_fault(state: &Shared, route: Route) -> (Option<FaultKind>, bool) {
     } else {
         return (None, false);
     };
-    let after = route == Route::Enqueue && kind != FaultKind::TooManyRequests(Some("1".into())) && s.rng.bool();
+    let after = route == Route::Enqueue
+        && kind != FaultKind::TooManyRequests(Some("1".into()))
+        && s.rng.bool();
     s.stats.faults_injected += 1;
     (Some(kind), after)
 }
 
 /// Jobs created per file name (hidden ones included).
-pub(crate) fn jobs_per_file(enqueues: &[RecordedEnqueue]) -> std::collections::HashMap<String, u32> {
+pub(crate) fn jobs_per_file(
+    enqueues: &[RecordedEnqueue],
+) -> std::collections::HashMap<String, u32> {
     let mut out = std::collections::HashMap::new();
     for e in enqueues.iter().filter(|e| e.job_id.is_some()) {
         let name = e
             .file_name
             .clone()
-            .or_else(|| e.fields.iter().find(|(k, _)| k == "url").map(|(_, v)| v.clone()))
+            .or_else(|| {
+                e.fields
+                    .iter()
+                    .find(|(k, _)| k == "url")
+                    .map(|(_, v)| v.clone())
+            })
             .unwrap_or_default();
         *out.entry(name).or_insert(0) += 1;
     }
@@ -328,7 +339,11 @@ fn search(state: &Shared, query: &str) -> Response<Body> {
         .iter()
         .filter(|m| {
             name.as_ref().is_none_or(|n| {
-                m["name"].as_str().unwrap_or("").to_lowercase().contains(n.as_str())
+                m["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains(n.as_str())
             }) && model_type
                 .as_ref()
                 .is_none_or(|t| m["model_type"].as_str() == Some(t.as_str()))
@@ -507,17 +522,17 @@ async fn enqueue(
     let record = {
         let mut s = lock(state);
         s.enqueues.push(RecordedEnqueue {
-        product,
-        content_type: content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string(),
-        fields: form.fields.clone(),
-        file_name: form.file.as_ref().map(|(n, _)| n.clone()),
-        file_len: form.file.as_ref().map(|(_, b)| b.len()),
-        job_id: None,
+            product,
+            content_type: content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            fields: form.fields.clone(),
+            file_name: form.file.as_ref().map(|(n, _)| n.clone()),
+            file_len: form.file.as_ref().map(|(_, b)| b.len()),
+            job_id: None,
         });
         s.enqueues.len() - 1
     };
