@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import fnmatch
 import hashlib
-import io
 import os
 import shutil
 import subprocess

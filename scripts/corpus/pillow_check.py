@@ -3,6 +3,7 @@
 
     pillow_check.py FILE          # Debian's Pillow (python3-pil), as /usr/bin/python3 has it
     pillow_check.py --heif FILE   # PyPI's Pillow with pillow-heif registered (the corpus venv)
+    pillow_check.py --first-frame FILE   # only the first frame (a JPEG reader's view of an MPO)
 
 Strict, as an application would run it: no LOAD_TRUNCATED_IMAGES, default decompression-bomb
 limits. Every frame is loaded (at most 64). run.py calls it in a child process with a timeout
@@ -17,7 +18,8 @@ MAX_FRAMES = 64
 
 
 def main() -> None:
-    heif = sys.argv[1] == "--heif"
+    heif = "--heif" in sys.argv[1:-1]
+    first_only = "--first-frame" in sys.argv[1:-1]
     path = sys.argv[-1]
     from PIL import Image
 
@@ -43,7 +45,7 @@ def main() -> None:
                 frames = getattr(im, "n_frames", 1)
                 result["frames"] = frames
                 result["animated"] = bool(getattr(im, "is_animated", False))
-                for i in range(min(frames, MAX_FRAMES)):
+                for i in range(1 if first_only else min(frames, MAX_FRAMES)):
                     im.seek(i)
                     im.load()
             result["status"] = "ok"

@@ -45,7 +45,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from fetch import cache_dir  # noqa: E402
 
-PROBE_VERSION = 3
+PROBE_VERSION = 4
 ACCEPTED = {"pdf", "jpeg", "png", "tiff", "webp", "heif"}
 # The CLI's defaults: images above MAX_MP are scaled down, above MAX_INPUT_MP refused, and
 # no upload may exceed MAX_BYTES.
@@ -230,9 +230,13 @@ def raw_pdf_encrypted(data: bytes) -> bool:
 # ---------------------------------------------------------------- the judges
 
 
-def judge_pillow(path: Path, heif: bool, venv_py: Path) -> dict:
+def judge_pillow(path: Path, fmt: str, venv_py: Path) -> dict:
+    heif = fmt == "heif"
     py = str(venv_py) if heif else "/usr/bin/python3"
-    cmd = [py, str(HERE / "pillow_check.py"), *(["--heif"] if heif else []), str(path)]
+    # A JPEG reader sees the first image of an MPO (a JPEG with more JPEGs after it): so does
+    # the judge, and the API.
+    flags = (["--heif"] if heif else []) + (["--first-frame"] if fmt == "jpeg" else [])
+    cmd = [py, str(HERE / "pillow_check.py"), *flags, str(path)]
     code, out, err, _ = limited(cmd, DECODER_TIMEOUT, DECODER_MEMORY)
     if code is None:
         return {"decoder": "pillow-heif" if heif else "pillow", "status": "fail", "error": "timeout"}
@@ -243,10 +247,20 @@ def judge_pillow(path: Path, heif: bool, venv_py: Path) -> dict:
                 "error": f"crashed (exit {code}): {err.strip()[-200:]}"}
 
 
+def vips_message(stderr: str) -> str:
+    """libvips' error line, without the GLib warnings printed before it."""
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if "VIPS-WARNING" not in ln]
+    if errors:
+        return errors[-1][:200]
+    last = lines[-1] if lines else ""
+    return re.sub(r"^\(\S+\): VIPS-WARNING \*\*: [\d:.]+: ", "", last)[:200]
+
+
 def vips_header(path: Path) -> dict:
     code, out, err, _ = limited(["vipsheader", "-a", str(path)], DECODER_TIMEOUT, DECODER_MEMORY)
     if code != 0:
-        return {"error": (err.strip().splitlines() or ["timeout"])[0][:200]}
+        return {"error": "timeout" if code is None else vips_message(err)}
     fields = {}
     for line in out.splitlines():
         if ": " in line:
@@ -273,14 +287,13 @@ def judge_vips(path: Path) -> dict:
             continue
         lenient = limited(["vips", "avg", f"{path}[{opts.rstrip(',')}]" if opts else str(path)],
                           DECODER_TIMEOUT, DECODER_MEMORY)
-        text = (lenient[2] or strict[2]).strip()
-        first = next((ln for ln in text.splitlines() if ln.strip() and "VIPS-WARNING" not in ln), text[:200])
         if lenient[0] == 0:
             status = "warn" if status == "ok" else status
-            messages.append(f"page {page}: {first[:200]}" if paged else first[:200])
+            first = vips_message(strict[2])
+            messages.append(f"page {page}: {first}" if paged else first)
         else:
             status = "fail"
-            messages.append(("timeout" if lenient[0] is None else first[:200]))
+            messages.append("timeout" if lenient[0] is None else vips_message(lenient[2]))
             break
     result["status"] = status
     if messages:
@@ -294,10 +307,18 @@ def judge_libtiff(path: Path) -> dict:
         return {"decoder": "libtiff", "status": "fail", "error": "timeout"}
     errors = [ln for ln in err.splitlines() if ln.strip() and "Warning" not in ln]
     warnings = [ln for ln in err.splitlines() if "Warning" in ln]
+    pages = out.count("TIFF Directory at offset")
     if code != 0 or errors:
+        # tiffinfo reads strips and tiles raw; applications mostly go through TIFFReadRGBA*,
+        # which handles cases tiffinfo gives up on (subsampled YCbCr tiles): ask it too.
+        with tempfile.TemporaryDirectory() as tmp:
+            rgba = limited(["tiff2rgba", str(path), f"{tmp}/out.tif"], DECODER_TIMEOUT, DECODER_MEMORY)
+        rgba_errors = [ln for ln in rgba[2].splitlines() if ln.strip() and "Warning" not in ln]
+        if rgba[0] == 0 and not rgba_errors:
+            return {"decoder": "libtiff", "status": "warn", "pages": pages,
+                    "warning": f"tiffinfo -D: {(errors or [f'exit {code}'])[0][:150]}; tiff2rgba reads it"}
         return {"decoder": "libtiff", "status": "fail",
                 "error": (errors or [f"exit {code}"])[0][:200]}
-    pages = out.count("TIFF Directory at offset")
     if warnings:
         return {"decoder": "libtiff", "status": "warn", "warning": warnings[0][:200], "pages": pages}
     return {"decoder": "libtiff", "status": "ok", "pages": pages}
@@ -330,7 +351,7 @@ def judge_pdf(path: Path) -> list[dict]:
     if npages[0] in (0, 3) and npages[1].strip().isdigit():
         q["pages"] = int(npages[1].strip())
     poppler = judge_vips(path)
-    poppler["decoder"] = "poppler (libvips pdfload)"
+    poppler["decoder"] = "poppler"  # through libvips' pdfload
     return [q, poppler]
 
 
@@ -354,7 +375,7 @@ def probe(path: Path, venv_py: Path) -> dict:
     if fmt == "pdf":
         facts["judges"] = judge_pdf(path)
         return facts
-    judges = [judge_pillow(path, fmt == "heif", venv_py), judge_vips(path)]
+    judges = [judge_pillow(path, fmt, venv_py), judge_vips(path)]
     if fmt in ("tiff", "bigtiff"):
         judges.append(judge_libtiff(path))
     if fmt == "heif":
@@ -375,6 +396,8 @@ class ProbeCache:
         if slot.exists():
             cached = json.loads(slot.read_text())
             if cached.get("probe_version") == PROBE_VERSION:
+                for j in cached["judges"]:
+                    j["decoder"] = j["decoder"].replace(" (libvips pdfload)", "")
                 return cached
         facts = probe(path, self.venv_py)
         facts["probe_version"] = PROBE_VERSION
@@ -389,7 +412,15 @@ class ProbeCache:
 
 
 def failing(facts: dict) -> list[dict]:
-    return [j for j in facts["judges"] if j["status"] == "fail"]
+    return [j for j in facts["judges"] if verdict(j) == "fail"]
+
+
+def verdict(judge: dict) -> str:
+    """A judge's status; qpdf's --check also fails on a damaged stream (an image, a font) in a
+    file it opens and counts the pages of: that is a warning, poppler says whether it renders."""
+    if judge["decoder"] == "qpdf" and judge["status"] == "fail" and judge.get("pages") is not None:
+        return "warn"
+    return judge["status"]
 
 
 def pages_of(facts: dict) -> int | None:
@@ -428,7 +459,7 @@ def animated(facts: dict) -> bool:
 
 
 def names(judges: list[dict]) -> str:
-    return ", ".join(f"{j['decoder']} ({j.get('error', j.get('warning', ''))})" for j in judges)
+    return ", ".join(f"{j['decoder']} ({j['error']})" if j.get("error") else j["decoder"] for j in judges)
 
 
 def unsafe_reasons(facts: dict) -> list[str]:
@@ -463,16 +494,19 @@ def unsafe_reasons(facts: dict) -> list[str]:
 
 def judge_ok(rep: dict, inp: dict, out: dict | None) -> tuple[bool, str]:
     action = rep.get("action")
-    if inp["format"] == "pdf" and encrypted(inp):
-        return False, "encrypted PDF not refused"
+    if inp["format"] not in ACCEPTED | {"bigtiff"}:
+        return False, f"{action} a {inp['format']} file (the API refuses the format)"
     if out is None:
         return False, "status ok but no output file"
+    # An encrypted PDF that opens without a password may come out decrypted (the API refuses
+    # every encrypted PDF); passed through as it is, it would be refused after the upload.
     if action == "passthrough":
         if out["sha256"] != inp["sha256"]:
             return False, "passthrough changed the bytes"
         bad = failing(inp)
         if bad:
-            return False, f"passed through, but does not decode: {names(bad)}"
+            who = ", ".join(j["decoder"] for j in bad)
+            return False, f"passed through, but {who} cannot decode it: {names(bad)}"
         unsafe = unsafe_reasons(inp)
         if unsafe:
             return False, f"passed through, but not server-safe: {'; '.join(unsafe)}"
@@ -481,7 +515,8 @@ def judge_ok(rep: dict, inp: dict, out: dict | None) -> tuple[bool, str]:
         return False, f"{action} into {out['format']}, not an accepted format"
     bad = failing(out)
     if bad:
-        return False, f"{action} output does not decode: {names(bad)}"
+        who = ", ".join(j["decoder"] for j in bad)
+        return False, f"{action} output, but {who} cannot decode it: {names(bad)}"
     unsafe = unsafe_reasons(out)
     if unsafe:
         return False, f"{action} output not server-safe: {'; '.join(unsafe)}"
@@ -517,15 +552,20 @@ def judge_refusal(kind: str, inp: dict) -> tuple[bool, str]:
     if fmt == "pdf" and encrypted(inp):
         return False, f"{kind} for a PDF with an encryption dictionary (should be encrypted_pdf)"
     if kind == "corrupt":
-        if bad:
+        # Damaged means the decoders fail too: at least as many give up as read it cleanly
+        # (a file most of them read without a warning is a variant to convert, or fine).
+        clean = [j for j in judges if verdict(j) == "ok"]
+        if bad and len(bad) >= len(clean):
             return True, ""
+        if bad:
+            return False, f"corrupt, but {names(clean)} read it cleanly ({names(bad)} fail)"
         if fmt not in ACCEPTED and fmt != "bigtiff":
             return False, f"corrupt for a {fmt} file the judges decode (should be unsupported_format)"
-        return False, f"corrupt, but every judge decodes it ({', '.join(j['decoder'] + ':' + j['status'] for j in judges)})"
+        return False, f"corrupt, but every judge decodes it ({', '.join(j['decoder'] + ' ' + verdict(j) for j in judges)})"
     if kind == "undecodable":
         if fmt not in ACCEPTED and fmt != "bigtiff":
             return False, f"undecodable for a {fmt} file (should be unsupported_format)"
-        if judges and all(j["status"] == "ok" for j in judges) and not unsafe_reasons(inp):
+        if judges and all(verdict(j) == "ok" for j in judges) and not unsafe_reasons(inp):
             return False, "undecodable, yet every judge decodes it cleanly"
         return True, ""
     if kind == "too_large":
@@ -585,7 +625,7 @@ def evaluate(i: int, row: dict, args, probes: ProbeCache, work: Path) -> dict:
         kind = (rep.get("error") or {}).get("kind", "?")
         ok, reason = judge_refusal(kind, inp)
     result.update(outcome=outcome_of(rep, crash), ok=ok, reason=reason)
-    result["judges"] = {j["decoder"]: j["status"] for j in inp["judges"]}
+    result["judges"] = {j["decoder"]: verdict(j) for j in inp["judges"]}
     if rep and rep.get("reason"):
         result["tool_reason"] = rep["reason"]
     if not args.keep:
@@ -596,11 +636,20 @@ def evaluate(i: int, row: dict, args, probes: ProbeCache, work: Path) -> dict:
 # ---------------------------------------------------------------- the report
 
 
-def cause_of(reason: str) -> str:
-    """The reason without the file-specific details, to group failures."""
-    head = reason.split(":")[0]
+def cause_of(result: dict) -> str:
+    """The input format and the reason without its file-specific details, to group failures."""
+    head = re.split(r":| \(", result["reason"])[0]
     head = re.sub(r"\d+(\.\d+)?", "N", head)
-    return head
+    return f"{result['format']}: {head}"
+
+
+def judge_versions() -> str:
+    """The judges' versions, as installed (Debian packages, and the venv's PyPI ones)."""
+    debs = ["python3-pil", "libvips42", "libtiff6", "libheif1", "qpdf", "libpoppler126"]
+    res = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}\n", *debs],
+                         capture_output=True, text=True)
+    found = [ln for ln in res.stdout.splitlines() if ln.strip()]
+    return "; ".join(found + [f"PyPI {p}" for p in VENV_PACKAGES])
 
 
 def render(results: list[dict], binary: Path, seconds: float) -> str:
@@ -625,6 +674,7 @@ def render(results: list[dict], binary: Path, seconds: float) -> str:
         "Format is what the bytes are (not the file name). Judges: Pillow (Debian python3-pil; "
         "PyPI Pillow + pillow-heif for HEIF), libvips `vips avg` every page, libtiff `tiffinfo -D`, "
         "libheif `heif-convert`, qpdf `--check` and poppler for PDF.",
+        f"Versions: {judge_versions()}.",
         "",
         "| format | " + " | ".join(outcomes) + " | total | failures |",
         "|---" * (len(outcomes) + 3) + "|",
@@ -638,7 +688,7 @@ def render(results: list[dict], binary: Path, seconds: float) -> str:
     groups = defaultdict(list)
     for r in results:
         if not r["ok"]:
-            groups[cause_of(r["reason"])].append(r)
+            groups[cause_of(r)].append(r)
     for cause, rs in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         lines.append(f"### {cause} ({len(rs)})")
         lines.append("")
