@@ -5,7 +5,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 FIXTURE_DIRS := $(sort $(dir $(wildcard fixtures/*/)))
 
-.PHONY: all deps build demo test bench compare fixtures clean python-sdk-check
+.PHONY: all deps build demo test bench compare corpus fixtures clean python-sdk-check
 
 all: test
 
@@ -48,6 +48,16 @@ bench: deps
 # Side by side with vipsthumbnail, Pillow and ImageMagick (installs them), writes BENCHMARKS.md.
 compare: deps
 	scripts/compare/run.sh
+
+# Real files from the test suites of 22 public projects (fetched into ~/.cache/mindee-prep-corpus,
+# not committed), each outcome judged by Pillow, libvips, libtiff, libheif and qpdf (installs them).
+# Exits 1 when a file does not end as it should. CORPUS_BIN judges another build.
+CORPUS_BIN ?= $(TARGET_DIR)/debug/mindee-prep
+CORPUS_REPORT ?= $(TARGET_DIR)/corpus-report.md
+corpus: deps
+	$(CARGO) build --bin mindee-prep
+	python3 scripts/corpus/fetch.py
+	python3 scripts/corpus/run.py $(CORPUS_BIN) --report $(CORPUS_REPORT)
 
 # Regenerates fixtures/ (needs Pillow, pillow-heif, pikepdf, libtiff-tools, qpdf; not needed to build or test).
 fixtures:
