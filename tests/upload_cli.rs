@@ -615,7 +615,7 @@ fn damaged_journal_exits_2_and_sends_nothing() {
 
 #[test]
 fn no_wait_status_collect_and_secrets_stay_out_of_files() {
-    let mock = Mock::start(&["--processing-polls", "1"]);
+    let mock = Mock::start(&[]);
     let work = tempfile::tempdir().unwrap();
     write_pngs(&work.path().join("in"), 3);
     let out = upload(
