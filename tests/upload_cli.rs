@@ -583,15 +583,14 @@ fn damaged_journal_exits_2_and_sends_nothing() {
         b"garbage, not SQLite",
     )
     .unwrap();
-    for cmd in [vec!["--model-id", MODEL, "-o", "res", "in"]] {
-        let out = upload(&mock.url, Some(KEY), &cmd, work.path());
-        assert_eq!(out.status.code(), Some(2), "{out:?}");
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("damaged") && err.contains("journal.sqlite"),
-            "{err}"
-        );
-    }
+    let cmd = ["--model-id", MODEL, "-o", "res", "in"];
+    let out = upload(&mock.url, Some(KEY), &cmd, work.path());
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("damaged") && err.contains("journal.sqlite"),
+        "{err}"
+    );
     let status = Command::new(BIN)
         .current_dir(work.path())
         .args(["status", "res"])
