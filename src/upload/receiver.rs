@@ -1,6 +1,6 @@
 //! A webhook receiver (feature `webhook-server`): takes the API's POSTs on `/`, checks
 //! `X-Signature` before parsing anything, and writes each result atomically where the polling
-//! flow would have, through the batch's [journal](super::journal).
+//! flow would have, through the batch's [`journal`].
 //!
 //! * A missing, malformed or wrong signature gets **401** and nothing is written. The check is
 //!   HMAC-SHA256 of the exact body under the signing secret, compared in constant time.
