@@ -1,11 +1,15 @@
 //! Command-line parsing and dispatch. Exit status: 0 when every input was prepared, 1 when
 //! some were refused (the others are still written), 2 on usage errors.
 
+mod collect;
 mod inspect;
 pub mod mock_server;
 mod prepare;
+mod search_models;
+mod status;
 mod table;
 pub mod upload;
+mod webhook_server;
 
 use std::process::ExitCode;
 
@@ -25,8 +29,18 @@ enum Command {
     Inspect(inspect::InspectArgs),
     /// Prepare files for upload: refuse what the API refuses, downscale what is too large.
     Prepare(prepare::PrepareArgs),
-    /// Prepare files and send them to a model; write each result to RESULTS_DIR/<stem>.json.
+    /// Prepare files and send them to a model; write each result to RESULTS_DIR/<name>.json,
+    /// keeping a job journal so that reruns never send a file twice.
     Upload(upload::UploadArgs),
+    /// Show where each document of a batch stands (from its job journal).
+    Status(status::StatusArgs),
+    /// Finish a batch: poll every enqueued, unfinished job and write its result.
+    Collect(collect::CollectArgs),
+    /// Receive the API's signed webhook deliveries and write each result (secret from
+    /// MINDEE_V2_WEBHOOK_SECRET).
+    WebhookServer(webhook_server::WebhookServerArgs),
+    /// List the organisation's models.
+    SearchModels(search_models::SearchModelsArgs),
     /// Run a local simulator of the API (plain HTTP on 127.0.0.1) for offline work and tests.
     MockServer(mock_server::MockServerArgs),
 }
@@ -36,6 +50,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Inspect(args) => inspect::run(args),
         Command::Prepare(args) => prepare::run(args),
         Command::Upload(args) => upload::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Collect(args) => collect::run(args),
+        Command::WebhookServer(args) => webhook_server::run(args),
+        Command::SearchModels(args) => search_models::run(args),
         Command::MockServer(args) => mock_server::run(args),
     }
 }

@@ -9,8 +9,9 @@ use super::key::{ApiKey, API_KEY_ENV};
 use super::model::{
     InferenceResponse, Job, JobResponse, JobStatus, ModelSearchResponse, ProblemDetails, Response,
 };
+use super::pacing::Pacer;
 use super::source::SourceKind;
-use super::{EnqueueParams, PollingOptions, Product, RetryPolicy, Source};
+use super::{EnqueueParams, PollingOptions, Product, RateLimits, RetryPolicy, Source};
 use crate::{ApiProblem, Error};
 
 /// The production API.
@@ -55,6 +56,9 @@ struct Inner {
     auth: HeaderValue,
     retry: RetryPolicy,
     timeout: Duration,
+    limits: RateLimits,
+    enqueue_pacer: Pacer,
+    poll_pacer: Pacer,
 }
 
 impl std::fmt::Debug for Client {
@@ -64,6 +68,7 @@ impl std::fmt::Debug for Client {
             .field("api_key", &"ApiKey(***)")
             .field("timeout", &self.inner.timeout)
             .field("retry", &self.inner.retry)
+            .field("limits", &self.inner.limits)
             .finish()
     }
 }
@@ -93,6 +98,7 @@ pub struct ClientBuilder {
     base_url: Option<String>,
     timeout: Option<Duration>,
     retry: RetryPolicy,
+    limits: RateLimits,
 }
 
 impl ClientBuilder {
@@ -142,6 +148,13 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the request limits the client keeps under (default: the API's 200 enqueues and
+    /// 1,200 GETs a minute). Clones of the client share them.
+    pub fn rate_limits(mut self, limits: RateLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
     /// Checks the settings and builds the client. No request is sent.
     pub fn build(self) -> Result<Client, Error> {
         let key = self.api_key.ok_or_else(|| {
@@ -157,6 +170,7 @@ impl ClientBuilder {
         if self.retry.max_attempts == 0 {
             return Err(Error::Config("max_attempts must be at least 1".into()));
         }
+        self.limits.validate()?;
         let mut auth = HeaderValue::from_str(key.expose()).map_err(|_| {
             Error::Config(format!(
                 "the API key in {API_KEY_ENV} is not a valid header value"
@@ -180,6 +194,9 @@ impl ClientBuilder {
                 auth,
                 retry: self.retry,
                 timeout,
+                limits: self.limits,
+                enqueue_pacer: Pacer::new(self.limits.enqueues, self.limits.window),
+                poll_pacer: Pacer::new(self.limits.polls, self.limits.window),
             }),
         })
     }
@@ -260,13 +277,85 @@ fn is_loopback(url: &Url) -> bool {
             .unwrap_or(false)
 }
 
-/// Which retry rules apply to a request.
+/// Which retry rules and which rate limit apply to a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     /// Safe to repeat.
     Get,
     /// Creates a job: repeat only when it surely did not.
+    #[allow(dead_code)]
     Enqueue,
+}
+
+/// What happened to one enqueue request, told to the observer of
+/// [`Client::enqueue_observed`] (a journal writes each down).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EnqueueEvent {
+    /// Request number `attempt` (1-based) is about to leave.
+    Sending {
+        /// 1 for the first request.
+        attempt: u32,
+    },
+    /// The last request surely created no job (429, 503, a 4xx, no connection).
+    CreatedNothing,
+    /// The last request's outcome is unknown: a job may exist (500, 502, 504, a connection
+    /// dropped after sending, a timeout).
+    Unknown,
+}
+
+/// The end of [`Client::enqueue_observed`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct EnqueueOutcome {
+    /// The job, or the last error.
+    pub job: Result<Job, Error>,
+    /// Requests sent.
+    pub attempts: u32,
+    /// Requests whose outcome is unknown (each may have created a job).
+    pub unknown_outcomes: u32,
+}
+
+impl EnqueueOutcome {
+    /// More than one request may have created a job: the API may hold two (two bills).
+    pub fn possible_duplicate(&self) -> bool {
+        self.unknown_outcomes + u32::from(self.job.is_ok()) >= 2
+    }
+
+    /// The enqueue failed, but its last request may still have created a job.
+    pub fn maybe_enqueued(&self) -> bool {
+        self.job.is_err() && self.unknown_outcomes > 0
+    }
+}
+
+fn enqueue_request(
+    http: &reqwest::Client,
+    url: &Url,
+    fields: &[(&'static str, String)],
+    source: &Source,
+) -> reqwest::RequestBuilder {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(*k, v.clone());
+    }
+    let form = match &source.kind {
+        SourceKind::File {
+            bytes,
+            file_name,
+            format,
+        } => {
+            let part = || {
+                reqwest::multipart::Part::stream_with_length(bytes.clone(), bytes.len() as u64)
+                    .file_name(file_name.clone())
+            };
+            let part = part()
+                .mime_str(format.mime_type())
+                .unwrap_or_else(|_| part());
+            form.part("file", part)
+        }
+        SourceKind::Url(u) => form.text("url", u.clone()),
+    };
+    http.post(url.clone()).multipart(form)
 }
 
 /// A response read to the end.
@@ -297,55 +386,142 @@ impl Client {
     ///
     /// Returns the job at once (status `Processing`). With webhook IDs in `params`, the result
     /// is delivered to those webhooks; see [`webhook`](crate::upload::webhook).
+    ///
+    /// The request is repeated only when it surely created no job (429, 503, no connection):
+    /// at most one job. [`Client::enqueue_observed`] can also ride out the ambiguous failures.
     pub async fn enqueue(&self, source: &Source, params: &EnqueueParams) -> Result<Job, Error> {
-        params.validate()?;
+        self.enqueue_observed(source, params, 0, &mut |_| Ok(()))
+            .await
+            .job
+    }
+
+    /// Enqueues like [`Client::enqueue`], telling `observer` about each request (a journal
+    /// records them), and retrying up to `unknown_retries` times after a failure whose outcome
+    /// is unknown — a 500, 502 or 504, a connection dropped after the request left, a timeout —
+    /// when a job may exist although no ID came back. Each such retry may create a second job:
+    /// [`EnqueueOutcome::possible_duplicate`] says so.
+    ///
+    /// 429 (after `Retry-After`), 503 and connections never established are retried within
+    /// [`RetryPolicy::max_attempts`] whatever `unknown_retries` is: they created nothing.
+    /// An error from `observer` stops everything before the request leaves.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: mindee_prep::Client, source: mindee_prep::Source) {
+    /// use mindee_prep::upload::EnqueueEvent;
+    /// let params = mindee_prep::EnqueueParams::new("6a5c1c5e-93b0-4b45-a1c8-2e5c0b2f1d10");
+    /// let outcome = client
+    ///     .enqueue_observed(&source, &params, 3, &mut |event| {
+    ///         if let EnqueueEvent::Sending { attempt } = event {
+    ///             println!("sending request {attempt}"); // a journal writes this down first
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    /// if outcome.possible_duplicate() {
+    ///     eprintln!("the API may hold two jobs for this file");
+    /// }
+    /// # }
+    /// ```
+    pub async fn enqueue_observed(
+        &self,
+        source: &Source,
+        params: &EnqueueParams,
+        unknown_retries: u32,
+        observer: &mut (dyn FnMut(EnqueueEvent) -> Result<(), Error> + Send),
+    ) -> EnqueueOutcome {
+        let mut outcome = EnqueueOutcome {
+            job: Err(Error::Config("no request sent".into())),
+            attempts: 0,
+            unknown_outcomes: 0,
+        };
+        if let Err(e) = params.validate() {
+            outcome.job = Err(e);
+            return outcome;
+        }
         let url = self.endpoint(&format!("/v2/products/{}/enqueue", params.product.slug()));
         let fields = params.form_fields();
-        let raw = self
-            .execute(Kind::Enqueue, || {
-                let req = self.inner.http.post(url.clone());
-                match &source.kind {
-                    SourceKind::File {
-                        bytes,
-                        file_name,
-                        format,
-                    } => {
-                        let mut form = reqwest::multipart::Form::new();
-                        for (k, v) in &fields {
-                            form = form.text(*k, v.clone());
+        let policy = &self.inner.retry;
+        loop {
+            if let Err(e) = observer(EnqueueEvent::Sending {
+                attempt: outcome.attempts + 1,
+            }) {
+                outcome.job = Err(e);
+                return outcome;
+            }
+            outcome.attempts += 1;
+            let attempt = outcome.attempts;
+            let last = attempt >= policy.max_attempts;
+            let slot = self.inner.enqueue_pacer.acquire().await;
+            let req = enqueue_request(&self.inner.http, &url, &fields, source)
+                .header(AUTHORIZATION, self.inner.auth.clone());
+            let sent = send(req).await;
+            drop(slot);
+            let (wait, error) = match sent {
+                Ok(raw) if raw.status.is_success() => {
+                    let job = parse_json::<JobResponse>(&raw, "a job").map(|r| r.job);
+                    outcome.job = match job {
+                        Ok(job) => match &job.error {
+                            Some(problem) => Err(Error::JobFailed(Box::new(
+                                problem.to_api_problem(raw.status.as_u16()),
+                            ))),
+                            None => Ok(job),
+                        },
+                        Err(e) => {
+                            // A 2xx we cannot read: a job probably exists.
+                            outcome.unknown_outcomes += 1;
+                            let _ = observer(EnqueueEvent::Unknown);
+                            Err(e)
                         }
-                        let part = reqwest::multipart::Part::stream_with_length(
-                            bytes.clone(),
-                            bytes.len() as u64,
-                        )
-                        .file_name(file_name.clone());
-                        let part = part.mime_str(format.mime_type()).unwrap_or_else(|_| {
-                            reqwest::multipart::Part::stream_with_length(
-                                bytes.clone(),
-                                bytes.len() as u64,
-                            )
-                            .file_name(file_name.clone())
-                        });
-                        req.multipart(form.part("file", part))
-                    }
-                    SourceKind::Url(u) => {
-                        let mut form = reqwest::multipart::Form::new();
-                        for (k, v) in &fields {
-                            form = form.text(*k, v.clone());
-                        }
-                        req.multipart(form.text("url", u.clone()))
-                    }
+                    };
+                    return outcome;
                 }
-            })
-            .await?;
-        let raw = self.check(raw, |s| s.is_success())?;
-        let job = parse_json::<JobResponse>(&raw, "a job")?.job;
-        if let Some(problem) = &job.error {
-            return Err(Error::JobFailed(Box::new(
-                problem.to_api_problem(raw.status.as_u16()),
-            )));
+                Ok(raw) => {
+                    let s = raw.status;
+                    let nothing_created = s == StatusCode::TOO_MANY_REQUESTS
+                        || s == StatusCode::SERVICE_UNAVAILABLE
+                        || !s.is_server_error();
+                    let retry = if nothing_created {
+                        let _ = observer(EnqueueEvent::CreatedNothing);
+                        s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE
+                    } else {
+                        outcome.unknown_outcomes += 1;
+                        let _ = observer(EnqueueEvent::Unknown);
+                        outcome.unknown_outcomes <= unknown_retries
+                    };
+                    if !retry || last {
+                        outcome.job = if s == StatusCode::TOO_MANY_REQUESTS {
+                            Err(Error::RateLimited { attempts: attempt })
+                        } else {
+                            Err(self.error_from(&raw))
+                        };
+                        return outcome;
+                    }
+                    let asked = raw
+                        .headers
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| policy.retry_after(v, SystemTime::now()));
+                    (asked.unwrap_or_else(|| policy.backoff(attempt)), None)
+                }
+                Err(e) => {
+                    // No connection: nothing left. Anything later: the request may have arrived.
+                    let retry = if e.is_connect() {
+                        let _ = observer(EnqueueEvent::CreatedNothing);
+                        true
+                    } else {
+                        outcome.unknown_outcomes += 1;
+                        let _ = observer(EnqueueEvent::Unknown);
+                        outcome.unknown_outcomes <= unknown_retries
+                    };
+                    (policy.backoff(attempt), (!retry || last).then_some(e))
+                }
+            };
+            if let Some(e) = error {
+                outcome.job = Err(self.map_transport_error(&e, attempt));
+                return outcome;
+            }
+            tokio::time::sleep(wait).await;
         }
-        Ok(job)
     }
 
     /// Reads a job: `GET /v2/jobs/{job_id}`.
@@ -427,14 +603,7 @@ impl Client {
                 return Err(job_failed(&job));
             }
             if job.status == JobStatus::Processed {
-                let url = match &job.result_url {
-                    Some(u) => self.resolve(u)?,
-                    // Same fallback as the Java SDK: the result ID is the job ID.
-                    None => {
-                        self.endpoint(&format!("/v2/products/{}/results/{job_id}", product.slug()))
-                    }
-                };
-                return self.fetch_result(url).await;
+                return self.result_of(&job, product).await;
             }
         }
         let waited = polling.initial_delay + polling.interval * polling.max_polls.saturating_sub(1);
@@ -443,6 +612,27 @@ impl Client {
             polling.max_polls,
             waited.as_secs()
         )))
+    }
+
+    /// Fetches the result of a processed job: its `result_url`, or (as the Java SDK does) the
+    /// product's result route with the job ID, which is also the inference ID.
+    pub async fn result_of(
+        &self,
+        job: &Job,
+        product: Product,
+    ) -> Result<Response<InferenceResponse>, Error> {
+        let url = match &job.result_url {
+            Some(u) => self.resolve(u)?,
+            None => {
+                check_id(&job.id)?;
+                self.endpoint(&format!(
+                    "/v2/products/{}/results/{}",
+                    product.slug(),
+                    job.id
+                ))
+            }
+        };
+        self.fetch_result(url).await
     }
 
     /// Lists the organisation's models: `GET /v2/search/models`.
@@ -504,7 +694,9 @@ impl Client {
         Ok(out)
     }
 
-    /// Sends a request with the retry rules of `kind` and reads the whole body.
+    /// Sends a GET with its retry rules (any 429, 5xx or transport error is retried: a GET
+    /// changes nothing) and reads the whole body. Every attempt waits for a slot of the poll
+    /// limit.
     async fn execute<F>(&self, kind: Kind, build: F) -> Result<Raw, Error>
     where
         F: Fn() -> reqwest::RequestBuilder,
@@ -514,8 +706,14 @@ impl Client {
         loop {
             attempt += 1;
             let last = attempt >= policy.max_attempts;
+            let slot = match kind {
+                Kind::Get => self.inner.poll_pacer.acquire().await,
+                Kind::Enqueue => self.inner.enqueue_pacer.acquire().await,
+            };
             let req = build().header(AUTHORIZATION, self.inner.auth.clone());
-            match send(req).await {
+            let sent = send(req).await;
+            drop(slot);
+            match sent {
                 Ok(raw) => {
                     let s = raw.status;
                     let retryable = s == StatusCode::TOO_MANY_REQUESTS
@@ -557,17 +755,22 @@ impl Client {
         if ok(raw.status) {
             return Ok(raw);
         }
-        let problem = problem_from(&raw);
+        Err(self.error_from(&raw))
+    }
+
+    /// The error an unsuccessful answer stands for.
+    fn error_from(&self, raw: &Raw) -> Error {
+        let problem = problem_from(raw);
         if raw.status == StatusCode::UNAUTHORIZED {
-            return Err(Error::Unauthorized {
+            return Error::Unauthorized {
                 detail: problem
                     .detail
                     .or(problem.title)
                     .unwrap_or_else(|| "no detail given".into()),
                 env_var: API_KEY_ENV,
-            });
+            };
         }
-        Err(Error::Api(Box::new(problem)))
+        Error::Api(Box::new(problem))
     }
 
     fn map_transport_error(&self, e: &reqwest::Error, attempts: u32) -> Error {
@@ -629,7 +832,7 @@ fn check_id(id: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn job_failed(job: &Job) -> Error {
+pub(crate) fn job_failed(job: &Job) -> Error {
     let problem = match &job.error {
         Some(p) => p.to_api_problem(500),
         None => ApiProblem {

@@ -5,10 +5,14 @@ use std::time::{Duration, SystemTime};
 /// * 429 waits for `Retry-After` (seconds or an HTTP date; at most [`RetryPolicy::max_retry_after`]),
 ///   or the back-off when the header is missing.
 /// * 5xx, timeouts and connection errors on GET wait a capped exponential back-off with jitter.
-/// * The enqueue POST is retried only when it surely created no job: 429, 503, or a connection
-///   that was never established.
+/// * The enqueue POST is retried when it surely created no job: 429, 503, or a connection
+///   that was never established; after an ambiguous failure (500, 502, 504, a dropped
+///   connection, a timeout) only as many times as the caller of
+///   [`Client::enqueue_observed`](crate::Client::enqueue_observed) allows.
 ///
-/// After [`RetryPolicy::max_attempts`] requests the last error is returned.
+/// After [`RetryPolicy::max_attempts`] requests the last error is returned. The default, 8,
+/// rides out a bad minute: with 30 % of requests failing, one request in 15,000 still fails
+/// after 8 attempts.
 ///
 /// ```
 /// use std::time::Duration;
@@ -16,7 +20,7 @@ use std::time::{Duration, SystemTime};
 ///     base_delay: Duration::from_millis(50),
 ///     ..Default::default()
 /// };
-/// assert_eq!(fast.max_attempts, 5);
+/// assert_eq!(fast.max_attempts, 8);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -33,7 +37,7 @@ pub struct RetryPolicy {
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 5,
+            max_attempts: 8,
             base_delay: Duration::from_millis(500),
             max_delay: Duration::from_secs(20),
             max_retry_after: Duration::from_secs(60),

@@ -57,11 +57,19 @@ impl Source {
         }
     }
 
-    /// Raw bytes. They are sniffed first: anything the API would refuse (empty, unsupported,
-    /// animated, encrypted, damaged) is refused here, and the name gets the right extension.
+    /// Raw bytes, sent as they are. They are sniffed first: anything the API would refuse is
+    /// refused here — empty, unsupported formats, damaged headers, animated images, encrypted
+    /// PDFs (even with an empty password), HEIF that is not HEVC, over 100 MB — and the name
+    /// gets the right extension. ([`crate::prepare`] repairs or converts most of these.)
+    ///
+    /// ```
+    /// use mindee_prep::{ErrorKind, Source};
+    /// let encrypted = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<</Encrypt 2 0 R>>".to_vec();
+    /// assert_eq!(Source::bytes(encrypted, "a.pdf").unwrap_err().kind(), ErrorKind::EncryptedPdf);
+    /// ```
     pub fn bytes(bytes: impl Into<Bytes>, name: &str) -> Result<Source, Error> {
         let bytes = bytes.into();
-        let format = crate::detect(&bytes)?.format;
+        let format = api_refusal(&bytes)?;
         Ok(Source {
             kind: SourceKind::File {
                 file_name: with_extension(name, format),
@@ -108,6 +116,44 @@ impl From<Prepared> for Source {
     fn from(p: Prepared) -> Source {
         Source::prepared(p, "document")
     }
+}
+
+/// The API's largest file.
+pub(crate) const MAX_API_BYTES: u64 = 100_000_000;
+
+/// What the API refuses in bytes sent as they are, with the reason; the format otherwise.
+/// The simulator applies the same rules.
+pub(crate) fn api_refusal(bytes: &[u8]) -> Result<Format, Error> {
+    let detected = crate::detect(bytes)?;
+    if let Some(e) = detected.refusal() {
+        return Err(e);
+    }
+    if bytes.len() as u64 > MAX_API_BYTES {
+        return Err(Error::TooLarge {
+            limit: crate::Limit::Bytes,
+            actual: bytes.len() as u64,
+            max: MAX_API_BYTES,
+        });
+    }
+    match &detected.details {
+        crate::detect::Details::Pdf(pdf) if pdf.encrypted => {
+            return Err(Error::EncryptedPdf {
+                hint: "the API refuses them even with an empty password; prepare() saves one that opens without a password unencrypted",
+            })
+        }
+        crate::detect::Details::Heif(heif) => {
+            let coding = heif.primary_item_type.as_deref().unwrap_or("hvc1");
+            if !matches!(coding, "hvc1" | "grid" | "iden") {
+                return Err(Error::UnsupportedFormat {
+                    format: format!(
+                        "HEIF with {coding} coding (the API takes HEVC only; prepare() converts it to JPEG)"
+                    ),
+                });
+            }
+        }
+        _ => {}
+    }
+    Ok(detected.format)
 }
 
 /// `dir/a.heic` + JPEG → `a.jpg`. Keeps only the base name: the server needs no path.

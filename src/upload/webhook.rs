@@ -26,6 +26,65 @@ use super::model::{FailedInference, InferenceResponse, Response};
 /// The header that carries the signature.
 pub const SIGNATURE_HEADER: &str = "X-Signature";
 
+/// The environment variable that holds a webhook's signing secret.
+pub const WEBHOOK_SECRET_ENV: &str = "MINDEE_V2_WEBHOOK_SECRET";
+
+/// A webhook signing secret. Its `Debug` and `Display` print `WebhookSecret(***)`.
+///
+/// ```
+/// let s = mindee_prep::upload::webhook::WebhookSecret::new("whsec_abc").unwrap();
+/// assert_eq!(format!("{s:?} {s}"), "WebhookSecret(***) WebhookSecret(***)");
+/// assert!(mindee_prep::upload::webhook::WebhookSecret::new(" ").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookSecret(String);
+
+impl WebhookSecret {
+    /// Wraps a secret; refuses an empty one.
+    pub fn new(secret: impl Into<String>) -> Result<Self, crate::Error> {
+        let secret = secret.into();
+        if secret.trim().is_empty() {
+            return Err(crate::Error::Config(format!(
+                "the webhook signing secret is empty; set {WEBHOOK_SECRET_ENV} to the webhook's secret from the Mindee platform"
+            )));
+        }
+        Ok(WebhookSecret(secret.trim().to_string()))
+    }
+
+    /// Reads `MINDEE_V2_WEBHOOK_SECRET`.
+    pub fn from_env() -> Result<Self, crate::Error> {
+        match std::env::var(WEBHOOK_SECRET_ENV) {
+            Ok(v) => WebhookSecret::new(v),
+            Err(_) => Err(crate::Error::Config(format!(
+                "no webhook signing secret: set {WEBHOOK_SECRET_ENV} to the webhook's secret from the Mindee platform"
+            ))),
+        }
+    }
+
+    /// The secret itself, for computing signatures. Handle with care.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for WebhookSecret {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(***)")
+    }
+}
+
+impl std::fmt::Display for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WebhookSecret(***)")
+    }
+}
+
 type HmacSha256 = Hmac<Sha256>;
 
 /// What a webhook delivers.

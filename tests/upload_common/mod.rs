@@ -164,3 +164,29 @@ pub fn pdf(pages: usize) -> Vec<u8> {
     );
     out
 }
+
+/// Distinct small inputs: PNGs of different sizes (so their bytes, hence journal keys, differ).
+pub fn distinct_pngs(dir: &std::path::Path, names: &[&str]) -> Vec<PathBuf> {
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let p = dir.join(n);
+            if let Some(parent) = p.parent() {
+                std::fs::create_dir_all(parent).unwrap();
+            }
+            std::fs::write(&p, png(8 + i as u32, 8)).unwrap();
+            p
+        })
+        .collect()
+}
+
+/// The largest number of `times` (seconds) inside any window of `window` seconds.
+pub fn max_in_window(times: &[f64], window: f64) -> usize {
+    let mut t = times.to_vec();
+    t.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    (0..t.len())
+        .map(|i| t[i..].iter().take_while(|u| **u < t[i] + window).count())
+        .max()
+        .unwrap_or(0)
+}

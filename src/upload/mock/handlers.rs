@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use super::util::{is_uuid, now_iso, uuid_v4};
-use super::{lock, FaultKind, RecordedEnqueue, Route, Shared};
+use super::{lock, FaultKind, RecordedEnqueue, RequestRecord, Route, Shared};
 use crate::upload::Product;
 use crate::Format;
 
@@ -106,6 +106,8 @@ enum Target {
     Enqueue(Product),
     Job(String),
     Result(Option<Product>, String),
+    Search,
+    MockStats,
     NotFound,
     MethodNotAllowed,
 }
@@ -121,11 +123,17 @@ fn route(method: &Method, path: &str) -> Target {
             .ok()
             .map(|p| Target::Result(Some(p), id.to_string())),
         ["v2", "inferences", id] => Some(Target::Result(None, id.to_string())),
+        ["v2", "search", "models"] => Some(Target::Search),
+        ["_mock", "stats"] => Some(Target::MockStats),
         _ => None,
     };
     match target {
         Some(Target::Enqueue(p)) if method == Method::POST => Target::Enqueue(p),
-        Some(t @ (Target::Job(_) | Target::Result(..))) if method == Method::GET => t,
+        Some(t @ (Target::Job(_) | Target::Result(..) | Target::Search | Target::MockStats))
+            if method == Method::GET =>
+        {
+            t
+        }
         Some(_) => Target::MethodNotAllowed,
         None => Target::NotFound,
     }
@@ -148,14 +156,39 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Result<Response<Body>,
         Err(_) => return Err(DropConnection),
     };
     let target = route(&parts.method, parts.uri.path());
+    if matches!(target, Target::MockStats) {
+        if let Some(refusal) = check_auth(&state, parts.headers.get(AUTHORIZATION)) {
+            return Ok(refusal);
+        }
+        return Ok(json_response(StatusCode::OK, &mock_stats(&state)));
+    }
     let fault_route = match &target {
         Target::Enqueue(_) => Route::Enqueue,
         Target::Job(_) => Route::Job,
         Target::Result(..) => Route::Result,
+        Target::Search => Route::Search,
         _ => Route::Any,
     };
+    let latency = {
+        let mut s = lock(&state);
+        let at = s.started.elapsed();
+        s.requests.push(RequestRecord {
+            at,
+            route: fault_route,
+        });
+        s.config.latency
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some(kind) = take_fault(&state, fault_route) {
         return fault_answer(kind);
+    }
+    // A random fault on an enqueue strikes before the job is created or, as often, after:
+    // then the job exists and the client never hears of it.
+    let (random, after) = random_fault(&state, fault_route);
+    if let (Some(kind), false) = (&random, after) {
+        return fault_answer(kind.clone());
     }
     if let Some(refusal) = check_auth(&state, parts.headers.get(AUTHORIZATION)) {
         return Ok(refusal);
@@ -170,8 +203,19 @@ async fn handle(state: Shared, req: Request<Incoming>) -> Result<Response<Body>,
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
+    if let Target::Enqueue(product) = target {
+        let answer = enqueue(&state, product, &base, &content_type, body).await;
+        if let Some(kind) = random {
+            if answer.status() == StatusCode::ACCEPTED {
+                lock(&state).stats.hidden_jobs += 1;
+            }
+            return fault_answer(kind);
+        }
+        return Ok(answer);
+    }
     Ok(match target {
-        Target::Enqueue(product) => enqueue(&state, product, &base, &content_type, body).await,
+        Target::Enqueue(_) | Target::MockStats => unreachable!("answered above"),
+        Target::Search => search(&state, parts.uri.query().unwrap_or("")),
         Target::Job(id) => get_job(&state, &id, &base),
         Target::Result(product, id) => get_result(&state, product, &id),
         Target::MethodNotAllowed => problem(
@@ -211,6 +255,110 @@ fn take_fault(state: &Shared, route: Route) -> Option<FaultKind> {
         }
     }
     None
+}
+
+/// Draws the random fault of this request, if any, and whether it strikes after the work
+/// (enqueue only, for 500 and drops).
+fn random_fault(state: &Shared, route: Route) -> (Option<FaultKind>, bool) {
+    let mut s = lock(state);
+    let Some(f) = s.config.random_faults else {
+        return (None, false);
+    };
+    let r = s.rng.f64();
+    let kind = if r < f.p429 {
+        FaultKind::TooManyRequests(Some("1".into()))
+    } else if r < f.p429 + f.p500 {
+        FaultKind::ServerError
+    } else if r < f.p429 + f.p500 + f.pdrop {
+        FaultKind::Drop
+    } else {
+        return (None, false);
+    };
+    let after = route == Route::Enqueue
+        && kind != FaultKind::TooManyRequests(Some("1".into()))
+        && s.rng.bool();
+    s.stats.faults_injected += 1;
+    (Some(kind), after)
+}
+
+/// Jobs created per file name (hidden ones included).
+pub(crate) fn jobs_per_file(
+    enqueues: &[RecordedEnqueue],
+) -> std::collections::HashMap<String, u32> {
+    let mut out = std::collections::HashMap::new();
+    for e in enqueues.iter().filter(|e| e.job_id.is_some()) {
+        let name = e
+            .file_name
+            .clone()
+            .or_else(|| {
+                e.fields
+                    .iter()
+                    .find(|(k, _)| k == "url")
+                    .map(|(_, v)| v.clone())
+            })
+            .unwrap_or_default();
+        *out.entry(name).or_insert(0) += 1;
+    }
+    out
+}
+
+/// `GET /_mock/stats`: counters, jobs per file and the request log, for tests that drive the
+/// simulator as a separate process.
+fn mock_stats(state: &Shared) -> Value {
+    let s = lock(state);
+    let st = &s.stats;
+    json!({
+        "jobs_created": st.jobs_created,
+        "job_polls": st.job_polls,
+        "results_served": st.results_served,
+        "unauthorized": st.unauthorized,
+        "faults_injected": st.faults_injected,
+        "webhook_deliveries": st.webhook_deliveries,
+        "hidden_jobs": st.hidden_jobs,
+        "enqueue_requests": s.enqueues.len(),
+        "jobs_per_file": jobs_per_file(&s.enqueues),
+        "requests": s.requests.iter().map(|r| json!([r.at.as_secs_f64() * 1000.0, format!("{:?}", r.route).to_lowercase()])).collect::<Vec<_>>(),
+    })
+}
+
+/// `GET /v2/search/models?name=&model_type=`: the configured models, filtered.
+fn search(state: &Shared, query: &str) -> Response<Body> {
+    let s = lock(state);
+    let mut name = None;
+    let mut model_type = None;
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "name" => name = Some(v.to_lowercase()),
+            "model_type" => model_type = Some(v.to_string()),
+            _ => {}
+        }
+    }
+    let models: Vec<Value> = s
+        .config
+        .models
+        .iter()
+        .filter(|m| {
+            name.as_ref().is_none_or(|n| {
+                m["name"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_lowercase()
+                    .contains(n.as_str())
+            }) && model_type
+                .as_ref()
+                .is_none_or(|t| m["model_type"].as_str() == Some(t.as_str()))
+        })
+        .cloned()
+        .collect();
+    let total = models.len();
+    json_response(
+        StatusCode::OK,
+        &json!({
+            "models": models,
+            "pagination": {"per_page": 50, "page": 1, "total_items": total, "total_pages": 1,
+                           "total_items_unfiltered": s.config.models.len()},
+        }),
+    )
 }
 
 fn fault_answer(kind: FaultKind) -> Result<Response<Body>, DropConnection> {
@@ -371,18 +519,23 @@ async fn enqueue(
             )
         }
     };
-    lock(state).enqueues.push(RecordedEnqueue {
-        product,
-        content_type: content_type
-            .split(';')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_string(),
-        fields: form.fields.clone(),
-        file_name: form.file.as_ref().map(|(n, _)| n.clone()),
-        file_len: form.file.as_ref().map(|(_, b)| b.len()),
-    });
+    let record = {
+        let mut s = lock(state);
+        s.enqueues.push(RecordedEnqueue {
+            product,
+            content_type: content_type
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string(),
+            fields: form.fields.clone(),
+            file_name: form.file.as_ref().map(|(n, _)| n.clone()),
+            file_len: form.file.as_ref().map(|(_, b)| b.len()),
+            job_id: None,
+        });
+        s.enqueues.len() - 1
+    };
 
     let Some(model_id) = form.last("model_id").map(str::trim).map(str::to_owned) else {
         return problem(
@@ -409,11 +562,11 @@ async fn enqueue(
                 );
             }
             // Like the API: the type comes from the content, never from the name.
-            match crate::detect(bytes).and_then(|d| d.refusal().map_or(Ok(d), Err)) {
-                Ok(d) => (
+            match crate::upload::source::api_refusal(bytes) {
+                Ok(format) => (
                     name.clone(),
-                    d.format.mime_type().to_string(),
-                    page_count(d.format, bytes),
+                    format.mime_type().to_string(),
+                    page_count(format, bytes),
                 ),
                 Err(e) => {
                     return problem(
@@ -535,6 +688,9 @@ async fn enqueue(
     let answer = json_response(StatusCode::ACCEPTED, &job_json(&job, base));
     s.stats.jobs_created += 1;
     let id = job.id.clone();
+    if let Some(r) = s.enqueues.get_mut(record) {
+        r.job_id = Some(id.clone());
+    }
     s.jobs.insert(id.clone(), job);
     drop(s);
     if !webhook_ids.is_empty() {
@@ -806,6 +962,11 @@ async fn deliver_webhooks(state: Shared, job_id: String, ids: Vec<String>) {
         Ok(c) => c,
         Err(_) => return,
     };
+    let repeats = lock(&state).config.webhook_deliveries.max(1);
+    let targets: Vec<_> = targets
+        .into_iter()
+        .flat_map(|h| std::iter::repeat_n(h, repeats as usize))
+        .collect();
     for hook in targets {
         let signature = crate::upload::webhook::sign(&hook.secret, &body);
         let outcome = http

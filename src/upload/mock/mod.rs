@@ -6,7 +6,9 @@
 //! body**, results on the product and legacy routes (404 before they exist), RFC 9457 error
 //! bodies (401 for a missing or wrong key, 422 for a malformed `model_id` or a file the API
 //! refuses, sniffed from its content), signed webhook deliveries, and optional fault injection
-//! (429 with `Retry-After`, 500, 503, non-JSON answers, dropped connections).
+//! (429 with `Retry-After`, 500, 503, non-JSON answers, dropped connections), scripted
+//! ([`Fault`]) or drawn at random ([`RandomFaults`]), model search, and a record of every
+//! request ([`MockServer::request_log`], also as JSON at `GET /_mock/stats`).
 //!
 //! It listens on plain HTTP and is meant for loopback.
 //!
@@ -26,6 +28,7 @@ mod util;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -49,6 +52,15 @@ pub struct MockConfig {
     pub faults: Vec<Fault>,
     /// Known webhooks; enqueues naming others are refused with 422, as the API does.
     pub webhooks: Vec<MockWebhook>,
+    /// Each webhook gets each payload this many times (redeliveries). Default: `1`.
+    pub webhook_deliveries: u32,
+    /// Faults drawn at random on every request, from a seeded generator.
+    pub random_faults: Option<RandomFaults>,
+    /// Every answer waits this long first (to slow a batch down). Default: zero.
+    pub latency: Duration,
+    /// The organisation's models, served by `GET /v2/search/models` (`{id, name, model_type,
+    /// webhooks?}` objects). Default: two made-up models.
+    pub models: Vec<Value>,
 }
 
 impl Default for MockConfig {
@@ -60,7 +72,51 @@ impl Default for MockConfig {
             results: HashMap::new(),
             faults: Vec::new(),
             webhooks: Vec::new(),
+            webhook_deliveries: 1,
+            random_faults: None,
+            latency: Duration::ZERO,
+            models: vec![
+                serde_json::json!({"id": "6a5c1c5e-93b0-4b45-a1c8-2e5c0b2f1d10", "name": "Invoices (simulated)", "model_type": "extraction", "webhooks": []}),
+                serde_json::json!({"id": "0c9a6d55-7b1f-4c8e-9d1a-3f2b4c5d6e7f", "name": "Bank statements split (simulated)", "model_type": "split"}),
+            ],
         }
+    }
+}
+
+/// Faults drawn at random, independently for every request (enqueue, job, result, search).
+///
+/// On an enqueue, a 500 or a drop happens before the job is created or after (then the job
+/// exists but its ID never reaches the client), one or the other with equal chances: that is
+/// what makes them ambiguous for a client.
+///
+/// ```
+/// use mindee_prep::upload::mock::RandomFaults;
+/// let mix = RandomFaults { p429: 0.15, p500: 0.10, pdrop: 0.05, seed: 7 };
+/// assert!(mix.validate().is_ok());
+/// assert!(RandomFaults { p429: 0.9, ..mix }.validate().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RandomFaults {
+    /// Chance of a 429 (with `Retry-After: 1`).
+    pub p429: f64,
+    /// Chance of a 500 with a problem body.
+    pub p500: f64,
+    /// Chance of a dropped connection (no answer).
+    pub pdrop: f64,
+    /// Seed of the generator: the same seed draws the same sequence of faults.
+    pub seed: u64,
+}
+
+impl RandomFaults {
+    /// Each chance in 0..=1 and their sum at most 1.
+    pub fn validate(&self) -> Result<(), crate::Error> {
+        let all = [self.p429, self.p500, self.pdrop];
+        if all.iter().any(|p| !(0.0..=1.0).contains(p)) || all.iter().sum::<f64>() > 1.0 {
+            return Err(crate::Error::Config(
+                "fault chances must be between 0 and 1 and add up to at most 1".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -95,6 +151,8 @@ pub enum Route {
     Job,
     /// `GET …/results/{id}` and `/v2/inferences/{id}`.
     Result,
+    /// `GET /v2/search/models`.
+    Search,
     /// Every request.
     Any,
 }
@@ -169,6 +227,18 @@ pub struct Stats {
     pub faults_injected: u32,
     /// Webhook deliveries attempted.
     pub webhook_deliveries: u32,
+    /// Jobs created whose enqueue answer was then lost to a fault (500 or drop): the client
+    /// cannot know they exist.
+    pub hidden_jobs: u32,
+}
+
+/// One request as seen by the simulator (for counting requests per window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// When it arrived, since the simulator started.
+    pub at: Duration,
+    /// What it was for.
+    pub route: Route,
 }
 
 /// One enqueue request as received (for tests).
@@ -184,6 +254,8 @@ pub struct RecordedEnqueue {
     pub file_name: Option<String>,
     /// The `file` part's length.
     pub file_len: Option<usize>,
+    /// The job created, if one was (even when its answer was then lost to a fault).
+    pub job_id: Option<String>,
 }
 
 pub(crate) struct State {
@@ -193,6 +265,9 @@ pub(crate) struct State {
     fault_hits: Vec<u32>,
     stats: Stats,
     enqueues: Vec<RecordedEnqueue>,
+    rng: fastrand::Rng,
+    started: Instant,
+    requests: Vec<RequestRecord>,
 }
 
 pub(crate) type Shared = Arc<Mutex<State>>;
@@ -228,7 +303,11 @@ impl MockServer {
     pub async fn bind(addr: SocketAddr, config: MockConfig) -> std::io::Result<MockServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let seed = config.random_faults.map_or(0, |f| f.seed);
         let state = Arc::new(Mutex::new(State {
+            rng: fastrand::Rng::with_seed(seed),
+            started: Instant::now(),
+            requests: Vec::new(),
             fault_hits: vec![0; config.faults.len()],
             config,
             addr,
@@ -264,6 +343,16 @@ impl MockServer {
     /// The enqueue requests received, in order.
     pub fn enqueues(&self) -> Vec<RecordedEnqueue> {
         lock(&self.state).enqueues.clone()
+    }
+
+    /// Every request received, in order of arrival (`/_mock/` ones excluded).
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        lock(&self.state).requests.clone()
+    }
+
+    /// Jobs created per file name (or URL name) sent, hidden ones included.
+    pub fn jobs_per_file(&self) -> HashMap<String, u32> {
+        handlers::jobs_per_file(&lock(&self.state).enqueues)
     }
 
     /// Changes the faults to inject from now on.
