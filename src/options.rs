@@ -1,5 +1,6 @@
 //! The one options struct for preparing files.
 
+use crate::encoding::OutputFormat;
 use crate::error::{Error, Result};
 
 /// How to prepare files. Every field documents its default; `PrepareOptions::default()` is what
@@ -33,6 +34,9 @@ pub struct PrepareOptions {
     pub pdf_password: Option<String>,
     /// Which PDF pages to send, like the official SDKs' page options. Default: `None` (all).
     pub pdf_pages: Option<PageSelection>,
+    /// The format of re-encoded single images: chosen by content, or always JPEG / PNG, or the
+    /// input's own. Default: [`OutputFormat::Auto`].
+    pub output_format: OutputFormat,
 }
 
 /// What a [`PageSelection`] does with the pages it lists.
@@ -104,6 +108,7 @@ impl Default for PrepareOptions {
             max_output_bytes: 100_000_000,
             pdf_password: None,
             pdf_pages: None,
+            output_format: OutputFormat::Auto,
         }
     }
 }

@@ -8,6 +8,9 @@ use serde::Serialize;
 pub use crate::codec::pdf::PageImage;
 use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
+use crate::encoding::{
+    candidates, guard, has_few_colours, jpeg_quality, legibility_note, Content, Encoding,
+};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
@@ -78,6 +81,10 @@ pub struct Report {
     /// PDF: for each page that shows raster images, its largest one before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_images: Option<Vec<PageImage>>,
+    /// How the output was encoded, when it was (`"jpeg_q72"`, `"png_palette"`, `"tiff_g4"`,
+    /// `"tiff_deflate"`, …; see [`Encoding::name`](crate::Encoding::name)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// Why the file was converted, repaired or kept in a larger encoding, in a few words
     /// (`"12-bit JPEG is not widely decodable"`); `None` when the action says it all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -161,6 +168,7 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
         out_page_sizes: None,
         out_pages: None,
         page_images: None,
+        encoding: None,
         reason: None,
     };
     let (bytes, report) = match decision {
@@ -168,10 +176,25 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
         Plan::Downscale {
             width: w,
             height: h,
-            output,
+            output: _,
         } => {
-            if let Some(out) = downscale_jpeg(data, &detected, (w, h), output, options)? {
-                return finish(with_output(out, output, Action::Downscaled, base), options);
+            let quality = source_quality(data, &detected, options);
+            let lossy = Content {
+                format: detected.format,
+                lossless: false,
+                few_colours: false,
+                jpeg_quality: quality,
+            };
+            let jpeg_first = matches!(
+                candidates(&lossy, options.output_format).first(),
+                Some(Encoding::Jpeg(_))
+            );
+            if detected.format == Format::Jpeg && jpeg_first {
+                if let Some(out) = downscale_jpeg(data, &detected, (w, h), quality)? {
+                    let q = Encoding::Jpeg(quality);
+                    let report = guard_report(out.bytes.len(), &[q], q, None, &base);
+                    return finish(with_output(out, q, Action::Downscaled, report), options);
+                }
             }
             let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
             let (pixels, orientation, (tw, th)) = match decoded {
@@ -184,23 +207,35 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                     (pixels, Orientation::Normal, size)
                 }
             };
-            if output == Format::Jpeg && orientation == Orientation::Normal && !pixels.has_alpha() {
+            let content = content_of(&detected, &pixels, quality);
+            let list = candidates(&content, options.output_format);
+            if list.len() == 1
+                && matches!(list[0], Encoding::Jpeg(_))
+                && orientation == Orientation::Normal
+                && !pixels.has_alpha()
+            {
                 // Resize and encode band by band: no intermediate, no whole result.
                 let out = guarded(Format::Jpeg, || {
-                    codec::jpeg::encode_scaled(&pixels, (tw, th), options.jpeg_quality)
+                    codec::jpeg::encode_scaled(&pixels, (tw, th), quality)
                 })?;
-                return finish(with_output(out, output, Action::Downscaled, base), options);
+                let report = guard_report(out.bytes.len(), &list, list[0], None, &base);
+                return finish(
+                    with_output(out, list[0], Action::Downscaled, report),
+                    options,
+                );
             }
             let upright = orientation.apply(resize(pixels, tw, th));
-            encoded(upright, output, Action::Downscaled, options, base)?
+            encoded(upright, &list, Action::Downscaled, options, base)?
         }
-        Plan::Convert { output } => {
+        Plan::Convert { output: _ } => {
             let upright =
                 match guarded(detected.format, || decode(data, &detected, (0, 0), options))? {
                     Decoded::Stored(pixels) => detected.orientation.apply(pixels),
                     Decoded::Upright(pixels) => pixels,
                 };
-            encoded(upright, output, Action::Converted, options, base)?
+            let quality = source_quality(data, &detected, options);
+            let list = candidates(&content_of(&detected, &upright, quality), options.output_format);
+            encoded(upright, &list, Action::Converted, options, base)?
         }
         Plan::DownscalePages { pages: targets } => {
             let Details::Tiff(info) = &detected.details else {
@@ -219,8 +254,15 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 [w, h]
             };
             let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+            let bigger = out.bytes.len() as u64 > data.len() as u64;
+            let reason = bigger.then(|| match out.rejected {
+                Some(why) => format!("{why}; gray kept for legibility"),
+                None => format!("{} is the smallest lossless coding of these pages", out.encoding),
+            });
             let report = Report {
                 action: Action::Downscaled,
+                encoding: Some(out.encoding),
+                reason,
                 out_width,
                 out_height,
                 bytes_out: out.bytes.len() as u64,
@@ -283,68 +325,105 @@ fn finish(
     Ok((bytes, report))
 }
 
-/// Encodes `upright` as `output` and fills in the report.
+/// Encodes `upright` with the first of `list` that does not grow the file ([`guard`]) and
+/// fills in the report.
 fn encoded(
     upright: Pixels,
-    output: Format,
+    list: &[Encoding],
     action: Action,
     options: &PrepareOptions,
     base: Report,
 ) -> Result<(Option<Vec<u8>>, Report)> {
     let (width, height) = (upright.width(), upright.height());
-    let bytes = guarded(output, || {
-        codec::encode(upright, output, options.jpeg_quality)
-    })?;
+    let chosen = guard(
+        list,
+        base.bytes_in,
+        legibility_note(list).as_deref(),
+        |encoding| {
+            guarded(encoding.format(), || {
+                codec::encode(&upright, encoding)
+            })
+        },
+        Vec::len,
+    )?;
     let out = Encoded {
-        bytes,
+        bytes: chosen.output,
         width,
         height,
     };
-    Ok(with_output(out, output, action, base))
-}
-
-/// The new bytes and the report that describes them.
-fn with_output(
-    out: Encoded,
-    output: Format,
-    action: Action,
-    base: Report,
-) -> (Option<Vec<u8>>, Report) {
     let report = Report {
-        action,
-        output_format: output,
-        out_width: out.width,
-        out_height: out.height,
-        bytes_out: out.bytes.len() as u64,
+        encoding: Some(chosen.encoding.name()),
+        reason: chosen.reason.or(base.reason.clone()),
         ..base
     };
-    (Some(out.bytes), report)
+    Ok(with_output(out, chosen.encoding, action, report))
+}
+
+/// The report for a single-candidate encoding: its name, and a reason when it grew the file.
+fn guard_report(
+    bytes: usize,
+    list: &[Encoding],
+    chosen: Encoding,
+    rejected: Option<&str>,
+    base: &Report,
+) -> Report {
+    let reason = (bytes as u64 > base.bytes_in).then(|| {
+        let note = rejected.map(str::to_string).or_else(|| legibility_note(list));
+        match note {
+            Some(why) => format!("{why}; {} kept for legibility", chosen.name()),
+            None => format!("{} came out bigger than the input", chosen.name()),
+        }
+    });
+    Report {
+        encoding: Some(chosen.name()),
+        reason: reason.or(base.reason.clone()),
+        ..base.clone()
+    }
+}
+
+/// The JPEG quality to write: the option, capped by the source JPEG's own (re-saving a q60
+/// photo at q85 only spends bytes on its artefacts).
+fn source_quality(data: &[u8], detected: &Detected, options: &PrepareOptions) -> u8 {
+    match detected.format {
+        Format::Jpeg => jpeg_quality(data).map_or(options.jpeg_quality, |q| q.min(options.jpeg_quality)),
+        _ => options.jpeg_quality,
+    }
+}
+
+/// What the encoding choice needs to know about decoded `pixels` from `detected`.
+fn content_of(detected: &Detected, pixels: &Pixels, quality: u8) -> Content {
+    let lossless = match &detected.details {
+        Details::Png(_) => true,
+        Details::Webp(w) => w.lossless,
+        _ => false,
+    };
+    Content {
+        format: detected.format,
+        lossless,
+        // Counted only where it can change the choice (lossless inputs), and it stops at 257.
+        few_colours: lossless
+            && has_few_colours(pixels.data(), usize::from(pixels.channels())),
+        jpeg_quality: quality,
+    }
 }
 
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
-/// file needs the whole-image path (CMYK, YCCK, 12-bit) or the output is not JPEG.
+/// file needs the whole-image path (CMYK, YCCK, 12-bit).
 fn downscale_jpeg(
     data: &[u8],
     detected: &Detected,
     target: (u32, u32),
-    output: Format,
-    options: &PrepareOptions,
+    quality: u8,
 ) -> Result<Option<Encoded>> {
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
-    if output != Format::Jpeg || info.components == 4 || info.precision != 8 {
+    if info.components == 4 || info.precision != 8 {
         return Ok(None);
     }
     let size = (detected.width, detected.height);
     guarded(Format::Jpeg, || {
-        codec::jpeg::downscale(
-            data,
-            size,
-            target,
-            detected.orientation,
-            options.jpeg_quality,
-        )
+        codec::jpeg::downscale(data, size, target, detected.orientation, quality)
     })
 }
 
