@@ -407,6 +407,24 @@ fn content_of(detected: &Detected, pixels: &Pixels, quality: u8) -> Content {
     }
 }
 
+/// The new bytes and the report that describes them.
+fn with_output(
+    out: Encoded,
+    encoding: Encoding,
+    action: Action,
+    base: Report,
+) -> (Option<Vec<u8>>, Report) {
+    let report = Report {
+        action,
+        output_format: encoding.format(),
+        out_width: out.width,
+        out_height: out.height,
+        bytes_out: out.bytes.len() as u64,
+        ..base
+    };
+    (Some(out.bytes), report)
+}
+
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
 /// file needs the whole-image path (CMYK, YCCK, 12-bit).
 fn downscale_jpeg(
