@@ -64,6 +64,9 @@ pub enum Encoding {
     Png,
     /// Indexed PNG (up to 256 colours, 1/2/4/8-bit indices).
     PngPalette,
+    /// Indexed PNG in the input's own colours, each scaled pixel snapped to the nearest: as
+    /// small as the source, at the cost of anti-aliasing.
+    PngSourcePalette,
     /// TIFF pages as CCITT G4 bilevel.
     TiffG4,
     /// TIFF pages as 8-bit Deflate.
@@ -83,6 +86,7 @@ impl Encoding {
             Encoding::Jpeg(q) => format!("jpeg_q{q}"),
             Encoding::Png => "png".into(),
             Encoding::PngPalette => "png_palette".into(),
+            Encoding::PngSourcePalette => "png_source_palette".into(),
             Encoding::TiffG4 => "tiff_g4".into(),
             Encoding::TiffDeflate => "tiff_deflate".into(),
         }
@@ -92,7 +96,7 @@ impl Encoding {
     pub fn format(self) -> Format {
         match self {
             Encoding::Jpeg(_) => Format::Jpeg,
-            Encoding::Png | Encoding::PngPalette => Format::Png,
+            Encoding::Png | Encoding::PngPalette | Encoding::PngSourcePalette => Format::Png,
             Encoding::TiffG4 | Encoding::TiffDeflate => Format::Tiff,
         }
     }
@@ -108,6 +112,9 @@ pub struct Content {
     pub lossless: bool,
     /// At most 256 distinct colours in the input (a palette PNG, a screenshot, a form).
     pub few_colours: bool,
+    /// The input's own colours may be reused after scaling (each pixel snapped to the nearest
+    /// one) without thinning strokes below [`MIN_STROKE_PX`] (see [`keeps_strokes`]).
+    pub snap_to_source: bool,
     /// The quality to write JPEGs at: the option, capped by the source's own.
     pub jpeg_quality: u8,
 }
@@ -117,16 +124,18 @@ pub struct Content {
 ///
 /// ```
 /// use mindee_prep::{encoding::{candidates, Content}, Encoding, Format, OutputFormat};
-/// let screenshot = Content { format: Format::Png, lossless: true, few_colours: true, jpeg_quality: 85 };
+/// let screenshot = Content { format: Format::Png, lossless: true, few_colours: true, snap_to_source: false, jpeg_quality: 85 };
 /// assert_eq!(candidates(&screenshot, OutputFormat::Auto)[0], Encoding::PngPalette);
-/// let photo = Content { format: Format::Jpeg, lossless: false, few_colours: false, jpeg_quality: 60 };
+/// let photo = Content { format: Format::Jpeg, lossless: false, few_colours: false, snap_to_source: false, jpeg_quality: 60 };
 /// assert_eq!(candidates(&photo, OutputFormat::Auto), [Encoding::Jpeg(60)]);
 /// let webp = Content { format: Format::Webp, jpeg_quality: 85, ..photo };
 /// assert_eq!(candidates(&webp, OutputFormat::Auto), [Encoding::Jpeg(85), Encoding::Jpeg(75), Encoding::Jpeg(65)]);
 /// ```
 pub fn candidates(content: &Content, requested: OutputFormat) -> Vec<Encoding> {
     let jpeg = Encoding::Jpeg(content.jpeg_quality);
-    let png = if content.few_colours {
+    let png = if content.few_colours && content.snap_to_source {
+        vec![Encoding::PngPalette, Encoding::PngSourcePalette, Encoding::Png]
+    } else if content.few_colours {
         vec![Encoding::PngPalette, Encoding::Png]
     } else {
         vec![Encoding::Png]
@@ -442,6 +451,37 @@ fn luma_table(data: &[u8]) -> Option<[u16; 64]> {
 /// A cap on distinct colours: palette PNGs hold at most 256.
 pub const PALETTE_COLOURS: usize = 256;
 
+/// The distinct colours of `pixels` (interleaved, `channels` per pixel) as RGBA, when there
+/// are at most [`PALETTE_COLOURS`]; `None` as soon as there are more.
+///
+/// ```
+/// use mindee_prep::encoding::colours;
+/// assert_eq!(colours(&[0, 255, 0], 1).unwrap().len(), 2);
+/// ```
+pub fn colours(pixels: &[u8], channels: usize) -> Option<Vec<[u8; 4]>> {
+    let channels = channels.clamp(1, 4);
+    let mut seen = std::collections::HashSet::with_capacity(PALETTE_COLOURS + 1);
+    let mut last = None;
+    for px in pixels.chunks_exact(channels) {
+        if last == Some(px) {
+            continue;
+        }
+        last = Some(px);
+        let rgba = match channels {
+            1 => [px[0], px[0], px[0], 255],
+            2 => [px[0], px[0], px[0], px[1]],
+            3 => [px[0], px[1], px[2], 255],
+            _ => [px[0], px[1], px[2], px[3]],
+        };
+        if seen.insert(rgba) && seen.len() > PALETTE_COLOURS {
+            return None;
+        }
+    }
+    let mut list: Vec<[u8; 4]> = seen.into_iter().collect();
+    list.sort_unstable();
+    Some(list)
+}
+
 /// True when `pixels` (interleaved, `channels` per pixel) has at most
 /// [`PALETTE_COLOURS`] distinct colours; stops counting as soon as it has more.
 ///
@@ -524,6 +564,7 @@ mod tests {
             format: Format::Png,
             lossless: true,
             few_colours: false,
+            snap_to_source: false,
             jpeg_quality: 85,
         };
         assert_eq!(

@@ -9,7 +9,8 @@ pub use crate::codec::pdf::PageImage;
 use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
 use crate::encoding::{
-    candidates, guard, has_few_colours, jpeg_quality, legibility_note, Content, Encoding,
+    candidates, colours, guard, jpeg_quality, keeps_strokes, legibility_note, median_black_run,
+    Content, Encoding,
 };
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
@@ -183,6 +184,7 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 format: detected.format,
                 lossless: false,
                 few_colours: false,
+                snap_to_source: false,
                 jpeg_quality: quality,
             };
             let jpeg_first = matches!(
@@ -207,7 +209,7 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                     (pixels, Orientation::Normal, size)
                 }
             };
-            let content = content_of(&detected, &pixels, quality);
+            let (content, palette) = content_of(&detected, &pixels, tw, quality);
             let list = candidates(&content, options.output_format);
             if list.len() == 1
                 && matches!(list[0], Encoding::Jpeg(_))
@@ -225,7 +227,7 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 );
             }
             let upright = orientation.apply(resize(pixels, tw, th));
-            encoded(upright, &list, Action::Downscaled, options, base)?
+            encoded(upright, &list, palette.as_deref(), Action::Downscaled, base)?
         }
         Plan::Convert { output: _ } => {
             let upright =
@@ -234,8 +236,9 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                     Decoded::Upright(pixels) => pixels,
                 };
             let quality = source_quality(data, &detected, options);
-            let list = candidates(&content_of(&detected, &upright, quality), options.output_format);
-            encoded(upright, &list, Action::Converted, options, base)?
+            let (content, palette) = content_of(&detected, &upright, upright.width(), quality);
+            let list = candidates(&content, options.output_format);
+            encoded(upright, &list, palette.as_deref(), Action::Converted, base)?
         }
         Plan::DownscalePages { pages: targets } => {
             let Details::Tiff(info) = &detected.details else {
@@ -330,8 +333,8 @@ fn finish(
 fn encoded(
     upright: Pixels,
     list: &[Encoding],
+    source_palette: Option<&[[u8; 4]]>,
     action: Action,
-    options: &PrepareOptions,
     base: Report,
 ) -> Result<(Option<Vec<u8>>, Report)> {
     let (width, height) = (upright.width(), upright.height());
@@ -340,8 +343,11 @@ fn encoded(
         base.bytes_in,
         legibility_note(list).as_deref(),
         |encoding| {
-            guarded(encoding.format(), || {
-                codec::encode(&upright, encoding)
+            guarded(encoding.format(), || match (encoding, source_palette) {
+                (Encoding::PngSourcePalette, Some(palette)) => {
+                    codec::png::encode_in_palette(&upright, palette)
+                }
+                _ => codec::encode(&upright, encoding),
             })
         },
         Vec::len,
@@ -390,21 +396,55 @@ fn source_quality(data: &[u8], detected: &Detected, options: &PrepareOptions) ->
     }
 }
 
-/// What the encoding choice needs to know about decoded `pixels` from `detected`.
-fn content_of(detected: &Detected, pixels: &Pixels, quality: u8) -> Content {
+/// What the encoding choice needs to know about decoded `pixels` from `detected`, scaled to
+/// `width` pixels wide, and the source's colours when there are few.
+fn content_of(
+    detected: &Detected,
+    pixels: &Pixels,
+    width: u32,
+    quality: u8,
+) -> (Content, Option<Vec<[u8; 4]>>) {
     let lossless = match &detected.details {
         Details::Png(_) => true,
         Details::Webp(w) => w.lossless,
         _ => false,
     };
-    Content {
+    // Counted only where it can change the choice (lossless inputs), and it stops at 257.
+    let palette = if lossless {
+        colours(pixels.data(), usize::from(pixels.channels()))
+    } else {
+        None
+    };
+    let snap_to_source = palette.is_some() && {
+        let scale = f64::from(width) / f64::from(pixels.width().max(1));
+        keeps_strokes(median_black_run(&luma(pixels), pixels.width() as usize), scale)
+    };
+    let content = Content {
         format: detected.format,
         lossless,
-        // Counted only where it can change the choice (lossless inputs), and it stops at 257.
-        few_colours: lossless
-            && has_few_colours(pixels.data(), usize::from(pixels.channels())),
+        few_colours: palette.is_some(),
+        snap_to_source,
         jpeg_quality: quality,
-    }
+    };
+    (content, palette)
+}
+
+/// The luma of `pixels` (alpha composited on white), for stroke measurements.
+fn luma(pixels: &Pixels) -> Vec<u8> {
+    let n = usize::from(pixels.channels());
+    pixels
+        .data()
+        .chunks_exact(n)
+        .map(|px| {
+            let (v, a) = match n {
+                1 => (u32::from(px[0]), 255),
+                2 => (u32::from(px[0]), u32::from(px[1])),
+                3 => ((77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8, 255),
+                _ => ((77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8, u32::from(px[3])),
+            };
+            ((v * a + 255 * (255 - a)) / 255) as u8
+        })
+        .collect()
 }
 
 /// The new bytes and the report that describes them.

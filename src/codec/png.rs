@@ -43,15 +43,7 @@ pub(crate) fn encode(pixels: &Pixels) -> Result<Vec<u8>> {
 /// truecolour PNG.
 pub(crate) fn encode_palette(pixels: &Pixels) -> Result<Vec<u8>> {
     let n = usize::from(pixels.channels());
-    let rgba = |px: &[u8]| -> [u8; 4] {
-        match px.len() {
-            1 => [px[0], px[0], px[0], 255],
-            2 => [px[0], px[0], px[0], px[1]],
-            3 => [px[0], px[1], px[2], 255],
-            _ => [px[0], px[1], px[2], px[3]],
-        }
-    };
-    let (palette, indices) = match exact_palette(pixels.data(), n, rgba) {
+    let (palette, indices) = match exact_palette(pixels.data(), n) {
         Some(found) => found,
         None => {
             let all: Vec<u8> = pixels.data().chunks_exact(n).flat_map(rgba).collect();
@@ -68,6 +60,45 @@ pub(crate) fn encode_palette(pixels: &Pixels) -> Result<Vec<u8>> {
             (palette, indices)
         }
     };
+    write_indexed(pixels.width(), pixels.height(), &palette, &indices)
+}
+
+fn rgba(px: &[u8]) -> [u8; 4] {
+    match px.len() {
+        1 => [px[0], px[0], px[0], 255],
+        2 => [px[0], px[0], px[0], px[1]],
+        3 => [px[0], px[1], px[2], 255],
+        _ => [px[0], px[1], px[2], px[3]],
+    }
+}
+
+/// Encodes as an indexed PNG in `palette` (at most 256 colours, the source's own): each pixel
+/// becomes the nearest colour (squared RGBA distance), so no new colour appears.
+pub(crate) fn encode_in_palette(pixels: &Pixels, palette: &[[u8; 4]]) -> Result<Vec<u8>> {
+    let n = usize::from(pixels.channels());
+    let mut cache: std::collections::HashMap<[u8; 4], u8> = std::collections::HashMap::new();
+    let nearest = |c: [u8; 4]| -> u8 {
+        let d = |p: &[u8; 4]| -> u32 {
+            (0..4)
+                .map(|i| (i32::from(p[i]) - i32::from(c[i])).pow(2) as u32)
+                .sum()
+        };
+        (0..palette.len())
+            .min_by_key(|&i| d(&palette[i]))
+            .unwrap_or(0) as u8
+    };
+    let indices: Vec<u8> = pixels
+        .data()
+        .chunks_exact(n)
+        .map(|px| {
+            let c = rgba(px);
+            *cache.entry(c).or_insert_with(|| nearest(c))
+        })
+        .collect();
+    write_indexed(pixels.width(), pixels.height(), palette, &indices)
+}
+
+fn write_indexed(width: u32, height: u32, palette: &[[u8; 4]], indices: &[u8]) -> Result<Vec<u8>> {
     let depth = match palette.len() {
         0..=2 => png::BitDepth::One,
         3..=4 => png::BitDepth::Two,
@@ -75,7 +106,7 @@ pub(crate) fn encode_palette(pixels: &Pixels) -> Result<Vec<u8>> {
         _ => png::BitDepth::Eight,
     };
     let bits = depth as usize;
-    let (w, h) = (pixels.width() as usize, pixels.height() as usize);
+    let (w, h) = (width as usize, height as usize);
     let row_bytes = (w * bits).div_ceil(8);
     let mut packed = vec![0u8; row_bytes * h];
     for (row, out) in indices.chunks_exact(w.max(1)).zip(packed.chunks_exact_mut(row_bytes)) {
@@ -88,7 +119,7 @@ pub(crate) fn encode_palette(pixels: &Pixels) -> Result<Vec<u8>> {
         what: format!("PNG encoder: {e}"),
     };
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, pixels.width(), pixels.height());
+    let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Indexed);
     encoder.set_depth(depth);
     encoder.set_palette(palette.iter().flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>());
@@ -105,11 +136,7 @@ pub(crate) fn encode_palette(pixels: &Pixels) -> Result<Vec<u8>> {
 }
 
 /// The image's own colours and each pixel's index, when there are at most 256 of them.
-fn exact_palette(
-    data: &[u8],
-    n: usize,
-    rgba: impl Fn(&[u8]) -> [u8; 4],
-) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
+fn exact_palette(data: &[u8], n: usize) -> Option<(Vec<[u8; 4]>, Vec<u8>)> {
     let mut index: std::collections::HashMap<[u8; 4], u8> = std::collections::HashMap::new();
     let mut palette = Vec::new();
     let mut indices = Vec::with_capacity(data.len() / n);
