@@ -122,7 +122,11 @@ fn a_palette_png_stays_palette() {
     let r = p.report();
     assert_eq!(r.action, Action::Downscaled);
     assert_eq!(r.output_format, Format::Png);
-    assert_eq!(r.encoding.as_deref(), Some("png_palette"));
+    assert!(
+        r.encoding.as_deref().is_some_and(|e| e.contains("palette")),
+        "{:?}",
+        r.encoding
+    );
     let decoder = png::Decoder::new(Cursor::new(p.bytes()));
     let reader = decoder.read_info().unwrap();
     assert_eq!(reader.info().color_type, png::ColorType::Indexed);

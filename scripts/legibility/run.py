@@ -132,6 +132,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--json", help="also write every measurement here")
     args = ap.parse_args()
+    args.work = os.path.abspath(args.work)  # vipsthumbnail resolves -o against the input
     python = sys.executable
     has_sdk = subprocess.run([python, "-c", "import mindee"], capture_output=True).returncode == 0
 
