@@ -134,7 +134,11 @@ pub struct Content {
 pub fn candidates(content: &Content, requested: OutputFormat) -> Vec<Encoding> {
     let jpeg = Encoding::Jpeg(content.jpeg_quality);
     let png = if content.few_colours && content.snap_to_source {
-        vec![Encoding::PngPalette, Encoding::PngSourcePalette, Encoding::Png]
+        vec![
+            Encoding::PngPalette,
+            Encoding::PngSourcePalette,
+            Encoding::Png,
+        ]
     } else if content.few_colours {
         vec![Encoding::PngPalette, Encoding::Png]
     } else {
@@ -185,9 +189,9 @@ pub const JPEG_FLOOR: u8 = 65;
 /// ```
 pub fn legibility_note(candidates: &[Encoding]) -> Option<String> {
     match candidates.last() {
-        Some(Encoding::Jpeg(q)) if *q <= JPEG_FLOOR => Some(format!(
-            "JPEG below q{JPEG_FLOOR} would blur small text"
-        )),
+        Some(Encoding::Jpeg(q)) if *q <= JPEG_FLOOR => {
+            Some(format!("JPEG below q{JPEG_FLOOR} would blur small text"))
+        }
         _ => None,
     }
 }
@@ -379,9 +383,9 @@ pub fn jpeg_quality(data: &[u8]) -> Option<u8> {
 
 /// libjpeg's standard luminance quantisation table (natural order), for quality 50.
 const STD_LUMA: [u16; 64] = [
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69,
-    56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104,
-    113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+    14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113,
+    92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
 ];
 
 /// Where the k-th zig-zag coefficient of a DQT segment sits in natural order.
@@ -549,7 +553,10 @@ mod tests {
         assert_eq!((chosen.encoding, chosen.reason), (Encoding::Png, None));
         let chosen = guard(&list, 100, None, sizes, |n| *n).unwrap();
         assert_eq!(chosen.encoding, Encoding::Png, "the smallest of the three");
-        assert!(chosen.reason.unwrap().contains("tiff_deflate, png, jpeg_q85"));
+        assert!(chosen
+            .reason
+            .unwrap()
+            .contains("tiff_deflate, png, jpeg_q85"));
         let why = "bilevel G4 would thin 1.3 px strokes";
         let chosen = guard(&list[..1], 100, Some(why), sizes, |n| *n).unwrap();
         assert_eq!(

@@ -260,7 +260,10 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             let bigger = out.bytes.len() as u64 > data.len() as u64;
             let reason = bigger.then(|| match out.rejected {
                 Some(why) => format!("{why}; gray kept for legibility"),
-                None => format!("{} is the smallest lossless coding of these pages", out.encoding),
+                None => format!(
+                    "{} is the smallest lossless coding of these pages",
+                    out.encoding
+                ),
             });
             let report = Report {
                 action: Action::Downscaled,
@@ -374,7 +377,9 @@ fn guard_report(
     base: &Report,
 ) -> Report {
     let reason = (bytes as u64 > base.bytes_in).then(|| {
-        let note = rejected.map(str::to_string).or_else(|| legibility_note(list));
+        let note = rejected
+            .map(str::to_string)
+            .or_else(|| legibility_note(list));
         match note {
             Some(why) => format!("{why}; {} kept for legibility", chosen.name()),
             None => format!("{} came out bigger than the input", chosen.name()),
@@ -391,7 +396,9 @@ fn guard_report(
 /// photo at q85 only spends bytes on its artefacts).
 fn source_quality(data: &[u8], detected: &Detected, options: &PrepareOptions) -> u8 {
     match detected.format {
-        Format::Jpeg => jpeg_quality(data).map_or(options.jpeg_quality, |q| q.min(options.jpeg_quality)),
+        Format::Jpeg => {
+            jpeg_quality(data).map_or(options.jpeg_quality, |q| q.min(options.jpeg_quality))
+        }
         _ => options.jpeg_quality,
     }
 }
@@ -417,7 +424,10 @@ fn content_of(
     };
     let snap_to_source = palette.is_some() && {
         let scale = f64::from(width) / f64::from(pixels.width().max(1));
-        keeps_strokes(median_black_run(&luma(pixels), pixels.width() as usize), scale)
+        keeps_strokes(
+            median_black_run(&luma(pixels), pixels.width() as usize),
+            scale,
+        )
     };
     let content = Content {
         format: detected.format,
@@ -439,8 +449,14 @@ fn luma(pixels: &Pixels) -> Vec<u8> {
             let (v, a) = match n {
                 1 => (u32::from(px[0]), 255),
                 2 => (u32::from(px[0]), u32::from(px[1])),
-                3 => ((77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8, 255),
-                _ => ((77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8, u32::from(px[3])),
+                3 => (
+                    (77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8,
+                    255,
+                ),
+                _ => (
+                    (77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8,
+                    u32::from(px[3]),
+                ),
             };
             ((v * a + 255 * (255 - a)) / 255) as u8
         })

@@ -94,11 +94,8 @@ fn a_g4_page_stays_g4_and_libtiff_decodes_it() {
 #[test]
 fn a_q60_jpeg_is_not_re_encoded_above_q60() {
     // A real photo, re-saved at q60 (6 MP: over budget).
-    let photo = turbojpeg::decompress(
-        &read("jpeg/exif_gps_6mp.jpg"),
-        turbojpeg::PixelFormat::RGB,
-    )
-    .unwrap();
+    let photo =
+        turbojpeg::decompress(&read("jpeg/exif_gps_6mp.jpg"), turbojpeg::PixelFormat::RGB).unwrap();
     let q60 = turbojpeg::compress(photo.as_deref(), 60, turbojpeg::Subsamp::Sub2x2).unwrap();
     assert_eq!(jpeg_quality(&q60), Some(60));
     let p = prepare(&q60, &PrepareOptions::default()).unwrap();

@@ -109,7 +109,10 @@ fn write_indexed(width: u32, height: u32, palette: &[[u8; 4]], indices: &[u8]) -
     let (w, h) = (width as usize, height as usize);
     let row_bytes = (w * bits).div_ceil(8);
     let mut packed = vec![0u8; row_bytes * h];
-    for (row, out) in indices.chunks_exact(w.max(1)).zip(packed.chunks_exact_mut(row_bytes)) {
+    for (row, out) in indices
+        .chunks_exact(w.max(1))
+        .zip(packed.chunks_exact_mut(row_bytes))
+    {
         for (x, &i) in row.iter().enumerate() {
             let shift = 8 - bits * (x % (8 / bits) + 1);
             out[x * bits / 8] |= i << shift;
@@ -122,7 +125,12 @@ fn write_indexed(width: u32, height: u32, palette: &[[u8; 4]], indices: &[u8]) -
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Indexed);
     encoder.set_depth(depth);
-    encoder.set_palette(palette.iter().flat_map(|c| [c[0], c[1], c[2]]).collect::<Vec<u8>>());
+    encoder.set_palette(
+        palette
+            .iter()
+            .flat_map(|c| [c[0], c[1], c[2]])
+            .collect::<Vec<u8>>(),
+    );
     if palette.iter().any(|c| c[3] != 255) {
         encoder.set_trns(palette.iter().map(|c| c[3]).collect::<Vec<u8>>());
     }

@@ -17,11 +17,11 @@ use tiff::{ColorType, TiffError};
 
 use crate::detect::tiff::{first_ifd_patch, inline_value_patch, Patch};
 use crate::detect::TiffPage;
+use crate::encoding::{coverage_threshold, keeps_strokes, median_black_run};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::orientation::Orientation;
 use crate::pixels::Pixels;
-use crate::encoding::{coverage_threshold, keeps_strokes, median_black_run};
 use crate::resize::resize;
 
 const PHOTOMETRIC_TAG: u16 = 262;
