@@ -1,7 +1,9 @@
 //! Multi-page TIFF: every page decoded with the `tiff` crate (strips, tiles, BigTIFF, planar,
 //! LZW, Deflate, PackBits, JPEG) or, for CCITT G3/G4 fax pages, with the `fax` crate directly
 //! (the `tiff` crate ignores FillOrder and has no G3). Over-budget pages are scaled; all pages are
-//! written back, upright, as one 8-bit Deflate TIFF with the same page count.
+//! written back, upright, as one TIFF with the same page count: bilevel pages as CCITT G4 (or
+//! 4-bit gray when G4 would thin their strokes, see [`crate::encoding`]), the others as 8-bit
+//! Deflate.
 //!
 //! Pages are independent, so they are decoded, scaled and compressed in parallel (rayon); only
 //! the compressed strips are kept until the file is assembled, which bounds memory by the
