@@ -383,7 +383,9 @@ def prepare_many(
     if isinstance(paths, (str, bytes, os.PathLike)):
         raise TypeError("prepare_many takes a list of paths; use prepare() for one file")
     fs_paths = [os.fsdecode(os.fspath(p)) for p in paths]
-    outcomes = _native.prepare_many(fs_paths, jobs or 0, *opts)
+    invalid, outcomes = _native.prepare_many(fs_paths, jobs or 0, *opts)
+    if invalid is not None:
+        raise _result(invalid, "")
     return [_result(o, _stem(p)) for o, p in zip(outcomes, fs_paths)]
 
 

@@ -136,6 +136,7 @@ fn prepare_path(
 }
 
 /// Prepares many files on a rayon pool of `jobs` threads (0: one per core), in input order.
+/// Bad options are one error for the batch (first element), not one per file.
 #[pyfunction]
 #[allow(clippy::too_many_arguments)]
 #[pyo3(signature = (paths, jobs, max_mp, target_mp, quality, pdf_password, pages, remove_pages, min_pages))]
@@ -150,7 +151,7 @@ fn prepare_many(
     pages: Option<Vec<i64>>,
     remove_pages: Option<Vec<i64>>,
     min_pages: u32,
-) -> PyResult<Vec<Outcome>> {
+) -> PyResult<(Option<Outcome>, Vec<Outcome>)> {
     let options = options(
         max_mp,
         target_mp,
@@ -160,6 +161,9 @@ fn prepare_many(
         remove_pages,
         min_pages,
     )?;
+    if let Err(error) = options.validate() {
+        return Ok((Some(error_outcome(py, &error)?), Vec::new()));
+    }
     let results = py.detach(|| {
         let run = || mindee_prep::prepare_batch_with(&paths, &options, |item| item.result);
         if jobs == 0 {
@@ -173,10 +177,11 @@ fn prepare_many(
     });
     let results =
         results.map_err(|e| PyValueError::new_err(format!("cannot start workers: {e}")))?;
-    results
+    let outcomes = results
         .into_iter()
         .map(|result| outcome(py, result))
-        .collect()
+        .collect::<PyResult<_>>()?;
+    Ok((None, outcomes))
 }
 
 /// What detection sees: the JSON object of `mindee-prep inspect` (without `input`).

@@ -125,7 +125,7 @@ def threads(path, rounds=5):
     return med(ones), med(twos)
 
 
-def render(rows, thread_figures, bin_path):
+def render(rows, thread_figures, build):
     import PIL
 
     try:
@@ -142,7 +142,7 @@ def render(rows, thread_figures, bin_path):
         "## In process: the Python package against Pillow and the SDK's `compress` (issue 12)",
         "",
         "Written by `scripts/compare/inprocess.py` (run by `make compare` after the table above),",
-        "with a release wheel of `python/`. Each tool runs in its own child process that imports it,",
+        f"with a {build}. Each tool runs in its own child process that imports it,",
         "reads the file and calls it "
         f"{REPEAT} times; CPU and wall are per call (medians, {RUNS} children per tool in rounds), peak",
         "RSS is the child's whole peak, *base* its peak before the first call (interpreter, imports,",
@@ -192,10 +192,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--build", default="release wheel and release binary", help="how both were built, for the text")
     args = ap.parse_args()
     rows = measure(args.bin)
     figures = threads(os.path.join(ROOT, INPUTS[0][1]))
-    section = render(rows, figures, args.bin)
+    section = render(rows, figures, args.build)
     print(section)
     old = open(args.out).read() if os.path.exists(args.out) else ""
     if START in old and END in old:
