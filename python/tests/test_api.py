@@ -242,8 +242,14 @@ def test_two_threads_take_clearly_less_than_twice_one():
         pytest.fail("this check needs at least 2 cores")
     data = LARGE.read_bytes()
     _one(data)  # warm up
-    one = min(_one(data) for _ in range(3))
-    two = min(_two(data) for _ in range(3))
-    ratio = two / one
+    # Interleaved, best of up to 6 rounds: other processes on a busy machine can take a core
+    # away for a while; an idle 2-core machine gives about 1.1x in the first round.
+    ratio, one, two = float("inf"), 0.0, 0.0
+    for _ in range(6):
+        o, t = _one(data), _two(data)
+        if t / o < ratio:
+            ratio, one, two = t / o, o, t
+        if ratio < 1.4:
+            break
     print(f"one call {one * 1000:.0f} ms, two threads {two * 1000:.0f} ms: {ratio:.2f}x")
     assert ratio < 1.6, f"two threads took {ratio:.2f}x one call: is the GIL held?"
