@@ -41,7 +41,7 @@ test: deps
 	@# The Python package (python/): fmt + clippy of its crate, then the wheel (maturin, same
 	@# target dir) in a fresh virtualenv with pytest; fails, never skips, when it cannot build.
 	$(CARGO) fmt --check --manifest-path python/Cargo.toml
-	$(CARGO) clippy --manifest-path python/Cargo.toml -- -D warnings
+	$(CARGO) clippy --manifest-path python/Cargo.toml --target-dir $(TARGET_DIR) -- -D warnings
 	bash scripts/python_test.sh $(TARGET_DIR)/debug/mindee-prep
 
 python-sdk-check: build
