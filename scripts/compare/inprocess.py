@@ -11,12 +11,12 @@ Usage: python inprocess.py --bin target/release/mindee-prep --out BENCHMARKS.md
 Method
 - Every tool runs in its own child process (`inprocess_child.py`): imports, reads the file,
   then calls the tool REPEAT times. CPU and wall per call come from inside the child
-  (getrusage(RUSAGE_SELF) around the call); the child's peak RSS from os.wait4, and the
+  (getrusage(RUSAGE_SELF) around the call); the child's peak RSS from GNU time, and the
   baseline (interpreter + imports + input bytes, before the first call) from the child.
 - RUNS children per tool and input, in rounds (every tool once per round); medians of the
   per-child medians.
 - The CLI row: `mindee-prep prepare IN -o OUT --json`, one process per run, CPU and peak RSS
-  of the whole process (os.wait4), wall around it. Overhead = Python call ÷ CLI process.
+  of the whole process (GNU time), wall around it. Overhead = Python call ÷ CLI process.
 - Two threads: median wall of one `prepare(bytes)` call vs two threads calling it at once.
 """
 import argparse
@@ -48,17 +48,20 @@ START, END = "<!-- inprocess -->", "<!-- /inprocess -->"
 
 
 def wait_child(cmd):
-    """Runs cmd; (stdout, wall s, cpu s, peak RSS KiB) of that child alone."""
-    t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode not in (0, 1):
-        raise RuntimeError(f"{cmd}: exit {proc.returncode}: {err.decode()[-400:]}")
-    return out, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    """Runs cmd; (stdout, wall s, cpu s, peak RSS KiB) of that child alone.
+
+    Through GNU time: a child forked from this (large) process would inherit its peak RSS
+    (Linux carries ru_maxrss across fork + exec), /usr/bin/time's own is tiny."""
+    with tempfile.NamedTemporaryFile("r") as report:
+        t0 = time.perf_counter()
+        proc = subprocess.run(
+            ["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, *cmd], capture_output=True
+        )
+        wall = time.perf_counter() - t0
+        if proc.returncode not in (0, 1):
+            raise RuntimeError(f"{cmd}: exit {proc.returncode}: {proc.stderr.decode()[-400:]}")
+        user, system, rss = report.read().split()[-3:]
+    return proc.stdout, wall, float(user) + float(system), int(rss)
 
 
 def measure(bin_path):
