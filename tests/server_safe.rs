@@ -7,7 +7,8 @@ mod common;
 use std::process::Command;
 
 use common::{mean_abs_diff, read};
-use mindee_prep::{detect, prepare, Action, Details, ErrorKind, Format, PrepareOptions};
+use mindee_prep::detect::Details;
+use mindee_prep::{detect, prepare, Action, ErrorKind, Format, PrepareOptions};
 
 fn prepared(name: &str) -> mindee_prep::Prepared {
     prepare(&read(name), &PrepareOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"))
@@ -84,9 +85,11 @@ fn twelve_bit_jpeg_is_converted_to_8_bit_with_the_same_picture() {
     assert!(matches!(out.details, Details::Jpeg(ref j) if j.precision == 8 && !j.arithmetic));
     let (w, h, rgb) = zune_rgb(p.bytes());
     assert_eq!((w, h), (128, 96));
-    // The 12-bit samples came from this 8-bit picture: the conversion must give it back.
+    // The 12-bit samples came from this 8-bit picture: the conversion must give it back, up
+    // to the fixture's own coarse quantisation (about 5 levels on this noisy scene) and q85.
+    // A wrong bit depth or colour conversion is off by 50 and more.
     let diff = mean_abs_diff(&rgb, &png_rgb("safe/jpeg12.reference.png"));
-    assert!(diff < 4.0, "mean abs diff to the reference {diff}");
+    assert!(diff < 8.0, "mean abs diff to the reference {diff}");
 }
 
 #[test]
@@ -100,10 +103,14 @@ fn junk_between_jpeg_markers_is_stripped_and_nothing_else_changes() {
     let at = original.windows(5).position(|w| w == b"junk!").unwrap();
     let expected = [&original[..at], &original[at + 5..]].concat();
     assert!(p.bytes() == &expected[..], "only the junk went");
-    // libjpeg gives the same pixels for both; a strict decoder reads the repaired file.
-    let decode = |b: &[u8]| turbojpeg::decompress(b, turbojpeg::PixelFormat::RGB).unwrap();
-    assert!(decode(&original).pixels == decode(p.bytes()).pixels);
-    assert_eq!(zune_rgb(p.bytes()).0, 320);
+    // TurboJPEG, which stops on libjpeg's warning, reads the repaired file; so does zune-jpeg.
+    let strict = turbojpeg::decompress(&original, turbojpeg::PixelFormat::RGB).unwrap_err();
+    assert!(strict.to_string().contains("5 extraneous bytes"), "{strict}");
+    let repaired = turbojpeg::decompress(p.bytes(), turbojpeg::PixelFormat::RGB).unwrap();
+    let (w, h, rgb) = zune_rgb(p.bytes());
+    assert_eq!((w, h), (320, 240));
+    let diff = mean_abs_diff(&rgb, &repaired.pixels);
+    assert!(diff < 1.0, "zune-jpeg and libjpeg-turbo agree: {diff}");
     assert_eq!(detect(p.bytes()).unwrap().details, {
         let mut d = found.details.clone();
         if let Details::Jpeg(j) = &mut d {
