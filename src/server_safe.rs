@@ -182,7 +182,10 @@ fn tiff(info: &TiffInfo) -> Result<Safety> {
         if !SAFE_TIFF_PHOTOMETRICS.contains(&page.photometric) {
             return undecodable(
                 Format::Tiff,
-                format!("photometric interpretation {} on page {n}", page.photometric),
+                format!(
+                    "photometric interpretation {} on page {n}",
+                    page.photometric
+                ),
             );
         }
         if let Some(why) = unusual_samples(page) {
@@ -285,7 +288,13 @@ mod tests {
             ..jpeg_info()
         };
         let verdict = judge_jpeg(twelve).unwrap();
-        assert!(matches!(verdict, Safety::Convert { output: Format::Jpeg, .. }));
+        assert!(matches!(
+            verdict,
+            Safety::Convert {
+                output: Format::Jpeg,
+                ..
+            }
+        ));
         assert_eq!(reason(verdict), "12-bit JPEG is not widely decodable");
         let arithmetic = JpegInfo {
             arithmetic: true,
@@ -356,8 +365,14 @@ mod tests {
         assert_eq!(server_safe(&png_info(None, None)).unwrap(), Safety::Safe);
         let err = server_safe(&png_info(Some("IHDR"), None)).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Corrupt);
-        assert!(err.to_string().contains("IHDR chunk fails its CRC"), "{err}");
-        let bomb = server_safe(&png_info(None, Some("zTXt chunk inflates to more than 1 MiB")));
+        assert!(
+            err.to_string().contains("IHDR chunk fails its CRC"),
+            "{err}"
+        );
+        let bomb = server_safe(&png_info(
+            None,
+            Some("zTXt chunk inflates to more than 1 MiB"),
+        ));
         assert!(matches!(bomb.unwrap(), Safety::Repair { .. }));
     }
 
@@ -392,7 +407,13 @@ mod tests {
             (heif_info(Format::Heif, "jpeg", false, 0), "coded as 'jpeg'"),
         ] {
             let verdict = judge(d).unwrap();
-            assert!(matches!(verdict, Safety::Convert { output: Format::Jpeg, .. }));
+            assert!(matches!(
+                verdict,
+                Safety::Convert {
+                    output: Format::Jpeg,
+                    ..
+                }
+            ));
             assert!(reason(verdict).contains(words));
         }
         let err = judge(heif_info(Format::Heif, "unci", false, 0)).unwrap_err();
@@ -430,16 +451,29 @@ mod tests {
         }
         for (bigtiff, page, words) in [
             (true, tiff_page(8, 1, 5), "BigTIFF"),
-            (false, tiff_page(32, 3, 8), "32-bit floating-point samples on page 2"),
+            (
+                false,
+                tiff_page(32, 3, 8),
+                "32-bit floating-point samples on page 2",
+            ),
             (false, tiff_page(8, 2, 1), "signed 8-bit samples on page 2"),
             (false, tiff_page(12, 1, 1), "12-bit samples on page 2"),
         ] {
             let verdict = judge_tiff(bigtiff, vec![tiff_page(8, 1, 1), page]).unwrap();
-            assert!(matches!(verdict, Safety::Convert { output: Format::Tiff, .. }));
+            assert!(matches!(
+                verdict,
+                Safety::Convert {
+                    output: Format::Tiff,
+                    ..
+                }
+            ));
             assert!(reason(verdict).contains(words), "{words}");
         }
         let err = judge_tiff(false, vec![tiff_page(8, 1, 34712)]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Undecodable);
-        assert!(err.to_string().contains("JPEG 2000 compression on page 1"), "{err}");
+        assert!(
+            err.to_string().contains("JPEG 2000 compression on page 1"),
+            "{err}"
+        );
     }
 }

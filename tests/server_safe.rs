@@ -54,7 +54,10 @@ fn libtiff_reads(bytes: &[u8]) -> String {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    run(Command::new("tiffcp").args(["-c", "none"]).arg(&input).arg(&copy));
+    run(Command::new("tiffcp")
+        .args(["-c", "none"])
+        .arg(&input)
+        .arg(&copy));
     run(Command::new("tiffinfo").arg(&input))
 }
 
@@ -99,13 +102,21 @@ fn junk_between_jpeg_markers_is_stripped_and_nothing_else_changes() {
     assert!(matches!(found.details, Details::Jpeg(ref j) if j.extraneous_bytes == 5));
     let p = prepared("safe/jpeg_junk.jpg");
     assert_eq!(p.report().action, Action::Repaired);
-    assert!(p.report().reason.as_deref().unwrap().starts_with("5 extraneous bytes"));
+    assert!(p
+        .report()
+        .reason
+        .as_deref()
+        .unwrap()
+        .starts_with("5 extraneous bytes"));
     let at = original.windows(5).position(|w| w == b"junk!").unwrap();
     let expected = [&original[..at], &original[at + 5..]].concat();
     assert!(p.bytes() == &expected[..], "only the junk went");
     // TurboJPEG, which stops on libjpeg's warning, reads the repaired file; so does zune-jpeg.
     let strict = turbojpeg::decompress(&original, turbojpeg::PixelFormat::RGB).unwrap_err();
-    assert!(strict.to_string().contains("5 extraneous bytes"), "{strict}");
+    assert!(
+        strict.to_string().contains("5 extraneous bytes"),
+        "{strict}"
+    );
     let repaired = turbojpeg::decompress(p.bytes(), turbojpeg::PixelFormat::RGB).unwrap();
     let (w, h, rgb) = zune_rgb(p.bytes());
     assert_eq!((w, h), (320, 240));
@@ -124,7 +135,10 @@ fn junk_between_jpeg_markers_is_stripped_and_nothing_else_changes() {
 fn png_with_a_wrong_ihdr_crc_is_corrupt_naming_the_chunk() {
     let err = refused("safe/png_bad_ihdr_crc.png");
     assert_eq!(err.kind(), ErrorKind::Corrupt);
-    assert!(err.to_string().contains("IHDR chunk fails its CRC"), "{err}");
+    assert!(
+        err.to_string().contains("IHDR chunk fails its CRC"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -172,7 +186,11 @@ fn signed_tiled_cmyk_tiff_becomes_8_bit_rgb_tiff() {
     let p = prepared("safe/tiff_signed_cmyk_tiled.tif");
     let r = p.report();
     assert_eq!(r.action, Action::Converted);
-    assert!(r.reason.as_deref().unwrap().contains("signed 8-bit samples"));
+    assert!(r
+        .reason
+        .as_deref()
+        .unwrap()
+        .contains("signed 8-bit samples"));
     libtiff_reads(p.bytes());
     let (color, data) = tiff_page(p.bytes());
     assert_eq!(color, tiff::ColorType::RGB(8));
@@ -188,7 +206,10 @@ fn big_endian_bigtiff_becomes_classic_tiff_with_the_same_pixels() {
     assert_eq!(p.report().action, Action::Converted);
     assert!(p.report().reason.as_deref().unwrap().contains("BigTIFF"));
     let out = p.bytes();
-    assert!(out.starts_with(b"II*\0") || out.starts_with(b"MM\0*"), "classic");
+    assert!(
+        out.starts_with(b"II*\0") || out.starts_with(b"MM\0*"),
+        "classic"
+    );
     libtiff_reads(out);
     assert!(tiff_page(out) == tiff_page(&original), "same pixels");
 }
@@ -206,7 +227,10 @@ fn heif_burst_and_heif_with_a_track_become_a_jpeg_of_the_primary() {
         let r = p.report();
         assert_eq!(r.action, Action::Converted, "{name}");
         assert_eq!(r.output_format, Format::Jpeg, "{name}");
-        assert!(r.reason.as_deref().unwrap().contains(words), "{name}: {r:?}");
+        assert!(
+            r.reason.as_deref().unwrap().contains(words),
+            "{name}: {r:?}"
+        );
         let (w, h, _) = zune_rgb(p.bytes());
         assert_eq!((w, h), (256, 192), "{name}");
     }
@@ -226,7 +250,10 @@ fn uncompressed_heif_is_undecodable_not_corrupt() {
     assert_eq!(err.kind(), ErrorKind::Undecodable, "{err}");
     let text = err.to_string();
     assert!(text.contains("uncompressed (unci)"), "{text}");
-    assert!(text.contains("neither passed through nor converted"), "{text}");
+    assert!(
+        text.contains("neither passed through nor converted"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -112,10 +112,7 @@ pub(crate) fn image_limits(width: u32, height: u32, limit_pixels: u64) -> Result
 pub(crate) fn image_error(format: Format, e: image::ImageError) -> Error {
     match e {
         image::ImageError::Limits(l)
-            if matches!(
-                l.kind(),
-                image::error::LimitErrorKind::InsufficientMemory
-            ) =>
+            if matches!(l.kind(), image::error::LimitErrorKind::InsufficientMemory) =>
         {
             Error::ResourceLimit {
                 what: format!("decoding the {format} image: {l}"),

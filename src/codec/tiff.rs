@@ -108,8 +108,7 @@ pub(crate) fn prepare_pages(
         })
         .collect::<Result<_>>()?;
     let sizes = encoded.iter().map(|p| [p.width, p.height]).collect();
-    let bytes =
-        assemble(&encoded).map_err(|e| Error::encoder(Format::Tiff, e))?;
+    let bytes = assemble(&encoded).map_err(|e| Error::encoder(Format::Tiff, e))?;
     Ok(PagesOut { bytes, sizes })
 }
 

@@ -98,7 +98,9 @@ impl Chunk<'_> {
 
 /// The chunks after the signature, up to and including IEND; an error for a chunk that runs
 /// past the end (the file is truncated before IEND).
-pub(crate) fn chunks(data: &[u8]) -> impl Iterator<Item = std::result::Result<Chunk<'_>, &'static str>> {
+pub(crate) fn chunks(
+    data: &[u8],
+) -> impl Iterator<Item = std::result::Result<Chunk<'_>, &'static str>> {
     let mut pos = 8usize;
     let mut done = false;
     std::iter::from_fn(move || {
@@ -156,7 +158,10 @@ impl TextBudget {
             b"zTXt" | b"iCCP" => {
                 // keyword NUL method data
                 let nul = chunk.data.iter().position(|&b| b == 0);
-                Some(nul.and_then(|n| chunk.data.get(n + 2..)).unwrap_or_default())
+                Some(
+                    nul.and_then(|n| chunk.data.get(n + 2..))
+                        .unwrap_or_default(),
+                )
             }
             b"iTXt" => itxt_compressed(chunk.data),
             _ => return false,
@@ -172,7 +177,9 @@ impl TextBudget {
         let why = if compressed.is_some() && size > MAX_CHUNK_INFLATED {
             Some(format!("{kind} chunk inflates to more than 1 MiB"))
         } else if self.total > MAX_TEXT_TOTAL {
-            Some(format!("text chunks add up to more than 64 MiB (at a {kind} chunk)"))
+            Some(format!(
+                "text chunks add up to more than 64 MiB (at a {kind} chunk)"
+            ))
         } else {
             None
         };

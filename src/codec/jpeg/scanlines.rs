@@ -97,8 +97,8 @@ impl<'data> RowDecoder<'data> {
         max_scans: u32,
     ) -> Result<Option<Self>> {
         // SAFETY: plain allocation; null is checked.
-        let raw = NonNull::new(unsafe { mp_decoder_new() })
-            .ok_or_else(|| Error::ResourceLimit {
+        let raw =
+            NonNull::new(unsafe { mp_decoder_new() }).ok_or_else(|| Error::ResourceLimit {
                 what: "out of memory starting the JPEG decoder".into(),
             })?;
         let mut decoder = RowDecoder {
