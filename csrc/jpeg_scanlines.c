@@ -66,6 +66,10 @@ typedef struct mp_decoder {
   struct mp_error err;
   struct jpeg_progress_mgr progress;
   int created;
+  /* Sample size of libjpeg's output: 8, 12 or 16 bits (12-bit DCT files, 9-16-bit lossless
+   * ones). Wider samples are read into `wide` and scaled to 8 bits row by row. */
+  int bits;
+  uint16_t *wide;
 } mp_decoder;
 
 /* A progressive file with hundreds of scans makes libjpeg redo the whole image per scan:
@@ -98,6 +102,7 @@ mp_decoder *mp_decoder_new(void) {
 void mp_decoder_free(mp_decoder *dec) {
   if (!dec) return;
   if (dec->created) jpeg_destroy_decompress(&dec->cinfo);
+  free(dec->wide);
   free(dec);
 }
 
@@ -132,7 +137,11 @@ int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned 
     default:
       return 1;
   }
-  if (dec->cinfo.data_precision != 8) return 1;
+  /* libjpeg-turbo 3 reads 8- and 12-bit DCT files and 2-16-bit lossless ones, each through the
+   * scanline function of its sample size (it refuses a mismatch). */
+  int precision = dec->cinfo.data_precision;
+  if (precision < 2 || precision > 16) return 1;
+  dec->bits = precision <= 8 ? 8 : precision <= 12 ? 12 : 16;
   dec->cinfo.scale_num = 1;
   dec->cinfo.scale_denom = denominator;
   /* TurboJPEG's defaults: accurate integer IDCT, fancy upsampling. */
@@ -144,7 +153,39 @@ int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned 
   }
   *width = dec->cinfo.output_width;
   *height = dec->cinfo.output_height;
+  if (dec->bits != 8) {
+    size_t samples = (size_t)dec->cinfo.output_width * (size_t)*channels;
+    dec->wide = (uint16_t *)malloc(samples * sizeof(uint16_t));
+    if (!dec->wide) {
+      snprintf(dec->err.message, sizeof(dec->err.message), "Insufficient memory (wide row)");
+      return -1;
+    }
+  }
   return 0;
+}
+
+/* One row of `bits`-bit samples (data_precision bits used) scaled to 8 bits, rounded. */
+static void mp_narrow(const mp_decoder *dec, uint8_t *out) {
+  size_t samples = (size_t)dec->cinfo.output_width * (size_t)dec->cinfo.output_components;
+  uint32_t max = (1u << dec->cinfo.data_precision) - 1;
+  for (size_t i = 0; i < samples; i++) {
+    uint32_t v = dec->wide[i] > max ? max : dec->wide[i];
+    out[i] = (uint8_t)((v * 255 + max / 2) / max);
+  }
+}
+
+/* Reads one row through the 12- or 16-bit scanline function into `out` as 8 bits. */
+static JDIMENSION mp_read_wide_row(mp_decoder *dec, uint8_t *out) {
+  JDIMENSION got;
+  if (dec->bits == 12) {
+    J12SAMPROW row = (J12SAMPROW)dec->wide;
+    got = jpeg12_read_scanlines(&dec->cinfo, &row, 1);
+  } else {
+    J16SAMPROW row = (J16SAMPROW)dec->wide;
+    got = jpeg16_read_scanlines(&dec->cinfo, &row, 1);
+  }
+  if (got == 1) mp_narrow(dec, out);
+  return got;
 }
 
 /* Decodes up to `max_rows` rows into `buffer` (rows `stride` bytes apart). Returns the number
@@ -157,7 +198,8 @@ int mp_decoder_read(mp_decoder *dec, uint8_t *buffer, size_t stride, unsigned ma
     unsigned want = max_rows - done;
     if (want > 16) want = 16;
     for (unsigned i = 0; i < want; i++) rows[i] = buffer + (size_t)(done + i) * stride;
-    JDIMENSION got = jpeg_read_scanlines(&dec->cinfo, rows, want);
+    JDIMENSION got = dec->bits == 8 ? jpeg_read_scanlines(&dec->cinfo, rows, want)
+                                    : mp_read_wide_row(dec, rows[0]);
     if (got == 0) {
       /* The memory source pads a truncated file with an EOI; libjpeg warns and goes on, so
        * zero rows here means the source gave out for good. */

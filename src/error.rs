@@ -33,11 +33,15 @@ pub enum ErrorKind {
     Corrupt,
     /// Over a pixel or byte limit.
     TooLarge,
-    /// An accepted format whose variant this build cannot decode, and which is over budget.
+    /// An accepted format in a variant this build cannot decode, which cannot pass through
+    /// either (over budget, or a variant the API's decoders do not read: uncompressed HEIF,
+    /// hierarchical JPEG, JPEG 2000 in TIFF…).
     Undecodable,
     /// Our own limit was hit while working on a valid file (memory budget, out of memory, an
     /// encoder's limit): not the file's fault.
     ResourceLimit,
+    /// A bug in this tool (an encoder panicked, an impossible plan): not the file's fault.
+    Internal,
     /// Reading or writing a file failed.
     Io,
     /// Options or configuration are invalid (bad numbers, missing API key, …).
@@ -68,6 +72,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Undecodable => "undecodable",
             ErrorKind::ResourceLimit => "resource_limit",
+            ErrorKind::Internal => "internal",
             ErrorKind::Io => "io",
             ErrorKind::Config => "config",
             ErrorKind::Unauthorized => "unauthorized",
@@ -156,7 +161,7 @@ pub enum Error {
     },
 
     /// See [`ErrorKind::Undecodable`].
-    #[error("{format} variant not supported by this build ({detail}) and the file is over the pixel budget, so it cannot pass through")]
+    #[error("{format} variant this build cannot decode ({detail}), so it can be neither passed through nor converted into a form the API reads")]
     Undecodable {
         /// The format.
         format: Format,
@@ -170,6 +175,10 @@ pub enum Error {
         /// What ran out or which limit was hit, with the numbers.
         what: String,
     },
+
+    /// See [`ErrorKind::Internal`].
+    #[error("internal error: {0} (a bug in this tool, not a fault in the file)")]
+    Internal(String),
 
     /// See [`ErrorKind::Io`].
     #[error("{context}: {source}")]
@@ -266,6 +275,7 @@ impl Error {
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::Undecodable { .. } => ErrorKind::Undecodable,
             Error::ResourceLimit { .. } => ErrorKind::ResourceLimit,
+            Error::Internal(_) => ErrorKind::Internal,
             Error::Io { .. } => ErrorKind::Io,
             Error::Config(_) => ErrorKind::Config,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
@@ -294,6 +304,14 @@ impl Error {
         Error::Corrupt {
             format,
             what: what.into(),
+        }
+    }
+
+    /// An encoder (ours or a library's) failed on pixels that decoded fine: our limit, not
+    /// damage in the file.
+    pub(crate) fn encoder(format: Format, e: impl fmt::Display) -> Self {
+        Error::ResourceLimit {
+            what: format!("the {format} encoder failed: {e}"),
         }
     }
 

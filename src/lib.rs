@@ -5,7 +5,7 @@
 //! images to about 4 MP, upright, and passes everything else through untouched.
 //!
 //! The pipeline reads top to bottom in the modules:
-//! [`detect`](mod@detect) → [`plan`](mod@plan) → decode (one codec module per format) → [`resize`](mod@resize)
+//! [`detect`](mod@detect) → [`server_safe`](mod@server_safe) → [`plan`](mod@plan) → decode (one codec module per format) → [`resize`](mod@resize)
 //! → [`orientation`] → encode → [`output`].
 //!
 //! ```
@@ -32,6 +32,7 @@ mod pixels;
 pub mod plan;
 mod prepare;
 pub mod resize;
+pub mod server_safe;
 pub mod upload;
 
 pub use batch::{

@@ -194,7 +194,22 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             let upright = orientation.apply(resize(pixels, tw, th));
             encoded(upright, output, Action::Downscaled, options, base)?
         }
-        Plan::Convert { output } => {
+        Plan::Convert { output, reason } => {
+            let base = Report {
+                reason: Some(reason),
+                ..base
+            };
+            if let Details::Tiff(info) = &detected.details {
+                // Every page decoded and written again as classic 8-bit TIFF, none scaled.
+                let keep = vec![None; info.pages.len()];
+                let out = tiff_pages(data, info, &keep, options)?;
+                return finish(tiff_report(out, info, Action::Converted, base), options);
+            }
+            let size = (detected.width, detected.height);
+            if let Some(out) = downscale_jpeg(data, &detected, size, output, options)? {
+                // Streamed at full size (12-bit and arithmetic-coded files included).
+                return finish(with_output(out, output, Action::Converted, base), options);
+            }
             let upright =
                 match guarded(detected.format, || decode(data, &detected, (0, 0), options))? {
                     Decoded::Stored(pixels) => detected.orientation.apply(pixels),
@@ -202,33 +217,31 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 };
             encoded(upright, output, Action::Converted, options, base)?
         }
-        Plan::DownscalePages { pages: targets } => {
-            let Details::Tiff(info) = &detected.details else {
-                return Err(Error::corrupt(
-                    detected.format,
-                    "page plan for a non-TIFF file",
-                ));
+        Plan::Repair { reason } => {
+            let bytes = match &detected.details {
+                Details::Jpeg(_) => codec::jpeg::strip_extraneous(data)?,
+                Details::Png(_) => codec::png::strip_bombs(data)?,
+                _ => {
+                    return Err(Error::Internal(format!(
+                        "no repair for {} files",
+                        detected.format
+                    )))
+                }
             };
-            let limit = options.max_input_pixels();
-            let out = guarded(Format::Tiff, || {
-                codec::tiff::prepare_pages(data, &info.pages, &targets, limit)
-            })?;
-            let upright = |p: &crate::detect::TiffPage| {
-                let (w, h) =
-                    crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
-                [w, h]
-            };
-            let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
             let report = Report {
-                action: Action::Downscaled,
-                out_width,
-                out_height,
-                bytes_out: out.bytes.len() as u64,
-                page_sizes: Some(info.pages.iter().map(upright).collect()),
-                out_page_sizes: Some(out.sizes),
+                action: Action::Repaired,
+                bytes_out: bytes.len() as u64,
+                reason: Some(reason),
                 ..base
             };
-            (Some(out.bytes), report)
+            (Some(bytes), report)
+        }
+        Plan::DownscalePages { pages: targets } => {
+            let Details::Tiff(info) = &detected.details else {
+                return Err(Error::Internal("page plan for a non-TIFF file".into()));
+            };
+            let out = tiff_pages(data, info, &targets, options)?;
+            tiff_report(out, info, Action::Downscaled, base)
         }
         Plan::RewritePdf => {
             let offset = match &detected.details {
@@ -238,7 +251,18 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             // Junk before `%PDF-` (mail headers, a BOM) goes: offsets inside the file are
             // relative to the header in practice, and readers are lenient either way.
             let body = &data[offset..];
-            let out = guarded(Format::Pdf, || codec::pdf::rewrite(body, options))?;
+            let encrypted = matches!(&detected.details, Details::Pdf(pdf) if pdf.encrypted);
+            let out = guarded(Format::Pdf, || codec::pdf::rewrite(body, options)).map_err(|e| {
+                // The file names an encryption dictionary: whatever else is wrong with it,
+                // the API refuses it for that, and that is what the user can act on.
+                if encrypted && e.kind() == crate::ErrorKind::Corrupt {
+                    Error::EncryptedPdf {
+                        hint: "it is also damaged: remove the password and repair it first",
+                    }
+                } else {
+                    e
+                }
+            })?;
             let action = if out.downscaled {
                 Action::Downscaled
             } else if out.repaired || offset > 0 {
@@ -268,6 +292,44 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
     finish((bytes, report), options)
 }
 
+/// Every page of a TIFF decoded, scaled where `targets` says, written as one classic TIFF.
+fn tiff_pages(
+    data: &[u8],
+    info: &crate::detect::TiffInfo,
+    targets: &[Option<(u32, u32)>],
+    options: &PrepareOptions,
+) -> Result<codec::tiff::PagesOut> {
+    let limit = options.max_input_pixels();
+    guarded(Format::Tiff, || {
+        codec::tiff::prepare_pages(data, &info.pages, targets, limit)
+    })
+}
+
+/// The bytes and report of a rewritten TIFF.
+fn tiff_report(
+    out: codec::tiff::PagesOut,
+    info: &crate::detect::TiffInfo,
+    action: Action,
+    base: Report,
+) -> (Option<Vec<u8>>, Report) {
+    let upright = |p: &crate::detect::TiffPage| {
+        let (w, h) = crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
+        [w, h]
+    };
+    let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+    let report = Report {
+        action,
+        output_format: Format::Tiff,
+        out_width,
+        out_height,
+        bytes_out: out.bytes.len() as u64,
+        page_sizes: Some(info.pages.iter().map(upright).collect()),
+        out_page_sizes: Some(out.sizes),
+        ..base
+    };
+    (Some(out.bytes), report)
+}
+
 /// Applies the output size limit to a finished result.
 fn finish(
     (bytes, report): (Option<Vec<u8>>, Report),
@@ -294,6 +356,11 @@ fn encoded(
     let (width, height) = (upright.width(), upright.height());
     let bytes = guarded(output, || {
         codec::encode(upright, output, options.jpeg_quality)
+    })
+    .map_err(|e| match e {
+        // A panic while encoding pixels that decoded fine is our failure, not damage.
+        Error::Corrupt { what, .. } => Error::Internal(format!("the {output} encoder: {what}")),
+        other => other,
     })?;
     let out = Encoded {
         bytes,
@@ -322,7 +389,7 @@ fn with_output(
 }
 
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
-/// file needs the whole-image path (CMYK, YCCK, 12-bit) or the output is not JPEG.
+/// file needs the whole-image path (CMYK, YCCK) or the output is not JPEG.
 fn downscale_jpeg(
     data: &[u8],
     detected: &Detected,
@@ -333,7 +400,7 @@ fn downscale_jpeg(
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
-    if output != Format::Jpeg || info.components == 4 || info.precision != 8 {
+    if output != Format::Jpeg || info.components == 4 {
         return Ok(None);
     }
     let size = (detected.width, detected.height);

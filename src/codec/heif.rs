@@ -7,15 +7,30 @@
 //! threads, one per core.
 
 use libheif_rs::{
-    ColorSpace, DecodingOptions, HeifContext, HeifError, LibHeif, RgbChroma, SecurityLimits,
+    ColorSpace, DecodingOptions, HeifContext, HeifError, HeifErrorCode, LibHeif, RgbChroma,
+    SecurityLimits,
 };
 
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::pixels::Pixels;
 
+/// libheif's error, by its code: a coding or feature libheif lacks is `undecodable`, running
+/// out of memory is ours (`resource_limit`), the rest is damage in the file.
 fn corrupt(format: Format, e: HeifError) -> Error {
-    Error::corrupt(format, e.message.trim().to_string())
+    let message = e.message.trim().to_string();
+    match e.code {
+        HeifErrorCode::UnsupportedFeature
+        | HeifErrorCode::UnsupportedFileType
+        | HeifErrorCode::PluginLoadingError => Error::Undecodable {
+            format,
+            detail: message,
+        },
+        HeifErrorCode::MemoryAllocationError => Error::ResourceLimit {
+            what: format!("decoding the {format} image: {message}"),
+        },
+        _ => Error::corrupt(format, message),
+    }
 }
 
 /// Decodes the primary image, upright, as 8-bit gray, RGB or RGBA.

@@ -163,7 +163,7 @@ pub(crate) fn rewrite(data: &[u8], options: &PrepareOptions) -> Result<PdfOut> {
     let bytes = if repaired || selected || downscaled {
         let mut out = Vec::with_capacity(data.len());
         doc.save_to(&mut out)
-            .map_err(|e| corrupt(format!("cannot save it again ({e})")))?;
+            .map_err(|e| Error::encoder(Format::Pdf, format!("cannot save it again ({e})")))?;
         Some(out)
     } else {
         None

@@ -20,12 +20,40 @@ use scanlines::{RowDecoder, RowEncoder};
 const MAX_SCANS: u32 = 500;
 
 fn corrupt(e: turbojpeg::Error) -> Error {
-    Error::corrupt(
-        Format::Jpeg,
+    decode_error(
         e.to_string()
             .trim_start_matches("TurboJPEG error: ")
             .to_string(),
     )
+}
+
+/// A libjpeg decoding failure, by its message: running out of memory (or libjpeg's memory
+/// limit) is ours (`resource_limit`), a process or precision libjpeg does not implement is
+/// `undecodable`, the rest is damage in the file.
+pub(crate) fn decode_error(message: String) -> Error {
+    const OURS: [&str; 3] = [
+        "Insufficient memory",
+        "Memory limit exceeded",
+        "Memory allocation failure",
+    ];
+    const UNSUPPORTED: [&str; 4] = [
+        "Unsupported JPEG process",
+        "Unsupported JPEG data precision",
+        "Unsupported color conversion",
+        "Requested features are incompatible",
+    ];
+    if OURS.iter().any(|m| message.contains(m)) {
+        Error::ResourceLimit {
+            what: format!("decoding the JPEG: {message}"),
+        }
+    } else if UNSUPPORTED.iter().any(|m| message.contains(m)) {
+        Error::Undecodable {
+            format: Format::Jpeg,
+            detail: message,
+        }
+    } else {
+        Error::corrupt(Format::Jpeg, message)
+    }
 }
 
 /// How much of the shrink the Lanczos3 step must still do after a DCT-scaled decode (per axis).
@@ -53,7 +81,8 @@ fn decode_denominator(size: (u32, u32), target: (u32, u32)) -> u32 {
 /// through the banded Lanczos3 resize straight into the encoder, so the decoded image never
 /// exists whole (only the 4 MP result does, when the orientation needs a turn).
 ///
-/// `Ok(None)`: CMYK, YCCK or 12-bit files, which take the whole-image path ([`decode`]).
+/// `Ok(None)`: CMYK or YCCK files, which take the whole-image path ([`decode`]). 12-bit and
+/// lossless files stream too, scaled to 8 bits.
 pub(crate) fn downscale(
     data: &[u8],
     size: (u32, u32),
@@ -203,7 +232,7 @@ pub(crate) fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
 /// the pixels are upright, so no orientation tag may remain, and EXIF (GPS, serial numbers) is
 /// private data the API does not need.
 pub(crate) fn encode(pixels: Pixels, quality: u8) -> Result<Vec<u8>> {
-    let encode_error = |e: turbojpeg::Error| Error::corrupt(Format::Jpeg, format!("encoder: {e}"));
+    let encode_error = |e: turbojpeg::Error| Error::encoder(Format::Jpeg, e);
     let (format, subsamp) = match pixels.channels() {
         1 => (PixelFormat::GRAY, Subsamp::Gray),
         _ => (PixelFormat::RGB, Subsamp::Sub2x2),
@@ -224,6 +253,21 @@ pub(crate) fn encode(pixels: Pixels, quality: u8) -> Result<Vec<u8>> {
             format,
         })
         .map_err(encode_error)
+}
+
+/// The file without the bytes that stand where a marker was due before the first scan (what
+/// libjpeg skips with a "corrupt JPEG data: N extraneous bytes before marker" warning): the
+/// same pixels for libjpeg, a file strict decoders read too. Every other byte is kept.
+pub(crate) fn strip_extraneous(data: &[u8]) -> Result<Vec<u8>> {
+    let header = crate::detect::jpeg::parse(data)?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut at = 0;
+    for junk in &header.extraneous {
+        out.extend_from_slice(&data[at..junk.start]);
+        at = junk.end;
+    }
+    out.extend_from_slice(&data[at..]);
+    Ok(out)
 }
 
 #[cfg(test)]

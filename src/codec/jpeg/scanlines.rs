@@ -2,7 +2,8 @@
 //! (`csrc/jpeg_scanlines.c`), so a downscale never holds the whole decoded image.
 //!
 //! The C side catches every libjpeg error with `setjmp` inside the same C call, so no jump
-//! ever crosses a Rust frame; here each failure becomes this crate's `corrupt` error.
+//! ever crosses a Rust frame; here each failure becomes this crate's error, of the kind its
+//! libjpeg message says ([`super::decode_error`]; encoder failures are `resource_limit`).
 
 use std::ffi::CStr;
 use std::marker::PhantomData;
@@ -88,15 +89,18 @@ pub(crate) struct RowDecoder<'data> {
 impl<'data> RowDecoder<'data> {
     /// Reads the header and starts decoding at 1/`denominator` scale (1, 2, 4 or 8).
     ///
-    /// `Ok(None)`: the file is CMYK, YCCK or not 8-bit; the whole-image path handles those.
+    /// `Ok(None)`: the file is CMYK or YCCK; the whole-image path handles those. 12-bit and
+    /// 9–16-bit lossless files come out scaled to 8 bits.
     pub(crate) fn start(
         data: &'data [u8],
         denominator: u32,
         max_scans: u32,
     ) -> Result<Option<Self>> {
         // SAFETY: plain allocation; null is checked.
-        let raw = NonNull::new(unsafe { mp_decoder_new() })
-            .ok_or_else(|| Error::corrupt(Format::Jpeg, "out of memory"))?;
+        let raw =
+            NonNull::new(unsafe { mp_decoder_new() }).ok_or_else(|| Error::ResourceLimit {
+                what: "out of memory starting the JPEG decoder".into(),
+            })?;
         let mut decoder = RowDecoder {
             raw,
             width: 0,
@@ -177,10 +181,7 @@ impl<'data> RowDecoder<'data> {
 
     fn error(&self) -> Error {
         // SAFETY: the decoder is alive; the message buffer lives inside it.
-        Error::corrupt(
-            Format::Jpeg,
-            message(unsafe { mp_decoder_message(self.raw.as_ptr()) }),
-        )
+        super::decode_error(message(unsafe { mp_decoder_message(self.raw.as_ptr()) }))
     }
 }
 
@@ -204,7 +205,7 @@ impl RowEncoder {
     pub(crate) fn start(width: u32, height: u32, channels: u8, quality: u8) -> Result<Self> {
         // SAFETY: plain allocation; null is checked.
         let raw = NonNull::new(unsafe { mp_encoder_new() })
-            .ok_or_else(|| Error::corrupt(Format::Jpeg, "encoder: out of memory"))?;
+            .ok_or_else(|| Error::encoder(Format::Jpeg, "out of memory"))?;
         let encoder = RowEncoder {
             raw,
             stride: width as usize * usize::from(channels),
@@ -233,10 +234,7 @@ impl RowEncoder {
             "row buffer too small"
         );
         if rows > self.rows_left {
-            return Err(Error::corrupt(
-                Format::Jpeg,
-                "encoder: more rows than the image has",
-            ));
+            return Err(Error::encoder(Format::Jpeg, "more rows than the image has"));
         }
         // SAFETY: the buffer holds `rows` rows of `stride` bytes; libjpeg only reads them.
         let status =
@@ -251,7 +249,7 @@ impl RowEncoder {
     /// Finishes the file (every row must have been written) and returns its bytes.
     pub(crate) fn finish(self) -> Result<Vec<u8>> {
         if self.rows_left != 0 {
-            return Err(Error::corrupt(Format::Jpeg, "encoder: rows missing"));
+            return Err(Error::encoder(Format::Jpeg, "rows missing"));
         }
         let mut data: *const u8 = std::ptr::null();
         let mut len = 0usize;
@@ -268,7 +266,7 @@ impl RowEncoder {
     fn error(&self) -> Error {
         // SAFETY: the encoder is alive; the message buffer lives inside it.
         let text = message(unsafe { mp_encoder_message(self.raw.as_ptr()) });
-        Error::corrupt(Format::Jpeg, format!("encoder: {text}"))
+        Error::encoder(Format::Jpeg, text)
     }
 }
 
