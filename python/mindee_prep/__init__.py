@@ -41,6 +41,7 @@ __all__ = [
     "ResourceLimitError",
     "IoError",
     "ConfigError",
+    "InternalError",
 ]
 
 __version__ = _native.__version__
@@ -148,6 +149,12 @@ class ConfigError(PrepareError, ValueError):
     kind = "config"
 
 
+class InternalError(PrepareError):
+    """A bug in this tool (an encoder panicked, an impossible plan), not a fault in the file (``internal``)."""
+
+    kind = "internal"
+
+
 _ERRORS = {
     cls.kind: cls
     for cls in (
@@ -161,6 +168,7 @@ _ERRORS = {
         ResourceLimitError,
         IoError,
         ConfigError,
+        InternalError,
     )
 }
 
