@@ -27,8 +27,7 @@ fn bench(c: &mut Criterion) {
     else {
         panic!("over budget");
     };
-    let shipping =
-        bench_api::jpeg_decode_denominator((found.width, found.height), (width, height));
+    let shipping = bench_api::jpeg_decode_denominator((found.width, found.height), (width, height));
     group.bench_function(format!("decode_rows_1_{shipping}_shipping"), |b| {
         b.iter(|| bench_api::jpeg_decode_rows(&large, shipping))
     });

@@ -12,8 +12,11 @@ fn bench(c: &mut Criterion) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/jpeg/large_24mp.jpg");
     let bytes = std::fs::read(path).expect("fixture");
     let found = detect(&bytes).expect("detects");
-    let Plan::Downscale { width: tw, height: th, .. } =
-        plan(&found, bytes.len() as u64, &PrepareOptions::default()).expect("plans")
+    let Plan::Downscale {
+        width: tw,
+        height: th,
+        ..
+    } = plan(&found, bytes.len() as u64, &PrepareOptions::default()).expect("plans")
     else {
         panic!("over budget");
     };

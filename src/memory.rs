@@ -135,8 +135,8 @@ impl Reservation<'_> {
             let fits = state.used.saturating_add(extra) <= budget.total;
             // Everyone who holds memory is waiting: nothing will be given back, so the oldest
             // waiter goes ahead.
-            let stuck = state.waiting.len() == state.holders
-                && state.waiting.first() == Some(&ticket);
+            let stuck =
+                state.waiting.len() == state.holders && state.waiting.first() == Some(&ticket);
             if fits || stuck {
                 break;
             }
@@ -258,12 +258,13 @@ fn jpeg_decoded_pixels(size: (u32, u32), target: (u32, u32)) -> u64 {
 /// let options = PrepareOptions::default();
 /// let decision = plan(&found, bytes.len() as u64, &options).unwrap();
 /// // A baseline JPEG streams: the 24 MP image never exists whole, the 4 MP output does.
-/// assert!(footprint(&found, &decision, &options) < 64 << 20);
+/// assert!(footprint(&found, &decision) < 64 << 20);
 /// ```
-pub fn footprint(detected: &Detected, plan: &Plan, options: &PrepareOptions) -> u64 {
+pub fn footprint(detected: &Detected, plan: &Plan) -> u64 {
     let (w, h) = (detected.width, detected.height);
     let pixels = u64::from(w) * u64::from(h);
-    let whole = |target: (u32, u32)| decode_bytes_per_pixel(detected) * pixels + output_bytes(target);
+    let whole =
+        |target: (u32, u32)| decode_bytes_per_pixel(detected) * pixels + output_bytes(target);
     match plan {
         Plan::PassThrough => 0,
         Plan::Downscale { width, height, .. } => {
@@ -283,7 +284,8 @@ pub fn footprint(detected: &Detected, plan: &Plan, options: &PrepareOptions) -> 
                         let height = (u64::from(h) / isqrt(d)) as u32;
                         return coefficients + streamed_bytes((width, height), 3, target);
                     }
-                    let decoded = jpeg_decoded_pixels((w, h), target) * decode_bytes_per_pixel(detected);
+                    let decoded =
+                        jpeg_decoded_pixels((w, h), target) * decode_bytes_per_pixel(detected);
                     coefficients + decoded + output_bytes(target)
                 }
                 _ => whole(target),
@@ -472,6 +474,64 @@ mod tests {
         let mut r = budget.reserve(8);
         r.grow(50); // alone: goes ahead past the budget
         assert_eq!(budget.in_use(), 58);
+    }
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn a_file_that_needs_more_than_max_memory_is_refused_before_decoding() {
+        let options = PrepareOptions {
+            max_memory: 64 << 20,
+            ..PrepareOptions::default()
+        };
+        // 6 MP decoded whole (18 MB) plus its 4 MP result: more than 64 - 48 MiB.
+        let err = crate::prepare(&fixture("png/rgb8_6mp.png"), &options).unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::TooLarge);
+        assert!(err.to_string().contains("MiB of memory"), "{err}");
+        assert!(err.to_string().contains("over the 16 MiB"), "{err}");
+        // A baseline JPEG twice that size streams: it fits.
+        let jpeg = crate::prepare(&fixture("jpeg/large_24mp.jpg"), &options).unwrap();
+        assert_eq!(jpeg.report().action, crate::Action::Downscaled);
+        // And the default leaves room for both.
+        assert!(crate::prepare(&fixture("png/rgb8_6mp.png"), &PrepareOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn a_hundred_megapixel_photo_fits_the_default() {
+        use crate::detect::{HeifInfo, JpegInfo};
+        use crate::orientation::Orientation;
+        let options = PrepareOptions::default();
+        let photo = |details| Detected {
+            format: crate::Format::Heic,
+            width: 12_000,
+            height: 9_000,
+            pages: 1,
+            frames: None,
+            animated: false,
+            orientation: Orientation::Normal,
+            details,
+        };
+        let heic = photo(Details::Heif(HeifInfo {
+            major_brand: "heic".into(),
+            compatible_brands: vec![],
+            primary_item_type: Some("grid".into()),
+            has_primary_item: true,
+        }));
+        let decision = crate::plan(&heic, 30 << 20, &options).unwrap();
+        let need = footprint(&heic, &decision);
+        assert!(need + (30 << 20) < file_limit(&options), "{need}");
+        // A baseline JPEG of that size streams in a few tens of MiB.
+        let mut jpeg = photo(Details::Jpeg(JpegInfo {
+            components: 3,
+            progressive: false,
+            adobe_transform: None,
+            precision: 8,
+        }));
+        jpeg.format = crate::Format::Jpeg;
+        let decision = crate::plan(&jpeg, 30 << 20, &options).unwrap();
+        assert!(footprint(&jpeg, &decision) < 128 << 20);
     }
 
     #[test]

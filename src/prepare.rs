@@ -158,7 +158,7 @@ fn prepare_inner(
     let detected = detect(data)?;
     let decision = plan(&detected, data.len() as u64, options)?;
     let len = data.len() as u64;
-    let mut need = memory::footprint(&detected, &decision, options);
+    let mut need = memory::footprint(&detected, &decision);
     if decision == Plan::RewritePdf {
         // lopdf's parsed objects and the saved copy.
         need = need.saturating_add(len.saturating_mul(3));
@@ -231,9 +231,9 @@ fn prepare_inner(
             let upright = match guarded(detected.format, || {
                 decode(data, &detected, (0, 0), options, threads)
             })? {
-                    Decoded::Stored(pixels) => detected.orientation.apply(pixels),
-                    Decoded::Upright(pixels) => pixels,
-                };
+                Decoded::Stored(pixels) => detected.orientation.apply(pixels),
+                Decoded::Upright(pixels) => pixels,
+            };
             encoded(upright, output, Action::Converted, options, base)?
         }
         Plan::DownscalePages { pages: targets } => {

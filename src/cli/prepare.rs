@@ -80,7 +80,11 @@ fn parse_size(text: &str) -> Result<u64, String> {
         Some((at, _)) => text.split_at(at),
         None => (text, "M"),
     };
-    let shift = match unit.to_ascii_uppercase().trim_end_matches("IB").trim_end_matches('B') {
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
         "K" => 10,
         "M" => 20,
         "G" => 30,

@@ -24,7 +24,12 @@ fn corrupt(format: Format, e: HeifError) -> Error {
 /// limits stay on, only this one is tightened to ours). libheif decodes grid tiles on
 /// `threads` threads of its own: every core for a lone file, fewer when a batch already runs
 /// a file per core (so its threads and rayon's are not multiplied).
-pub(crate) fn decode(data: &[u8], format: Format, limit_pixels: u64, threads: u32) -> Result<Pixels> {
+pub(crate) fn decode(
+    data: &[u8],
+    format: Format,
+    limit_pixels: u64,
+    threads: u32,
+) -> Result<Pixels> {
     let err = |e| corrupt(format, e);
     let lib = LibHeif::new();
     let mut context = HeifContext::new().map_err(err)?;

@@ -300,35 +300,138 @@ fn image_size(doc: &Document, id: ObjectId) -> Option<(u32, u32)> {
     (w > 0 && h > 0).then_some((w, h))
 }
 
-/// The samples of a Flate-only image without a predictor, as a reader that inflates them on
-/// demand (`None` for other filters). A zlib header that does not check out is read as raw
-/// deflate, as lopdf does.
-fn flate_rows<'s>(stream: &'s Stream, filters: &[Vec<u8>]) -> Option<Box<dyn Read + 's>> {
+/// The rows of an 8-bit Flate-only image, inflated on demand (`None` for other filters, TIFF
+/// predictors and parameters that do not match the image, which lopdf's whole-image path
+/// reads). A zlib header that does not check out is read as raw deflate, as lopdf does.
+fn flate_rows<'s>(
+    stream: &'s Stream,
+    filters: &[Vec<u8>],
+    width: u32,
+    channels: usize,
+) -> Option<Rows<'s>> {
     if filters.len() != 1 || filters[0] != b"FlateDecode" {
         return None;
     }
+    let mut png = false;
     if let Ok(params) = stream.dict.get(b"DecodeParms") {
-        // Indirect or per-filter parameters: lopdf's whole-image path reads those.
+        // Indirect or per-filter parameters: left to lopdf.
         let params = params.as_dict().ok()?;
-        if integer(params, b"Predictor").unwrap_or(1) > 1 {
-            return None;
+        match integer(params, b"Predictor").unwrap_or(1) {
+            1 => {}
+            10..=15 => {
+                let matches = integer(params, b"Colors").unwrap_or(1) == channels as i64
+                    && integer(params, b"BitsPerComponent").unwrap_or(8) == 8
+                    && integer(params, b"Columns").unwrap_or(1) == i64::from(width);
+                if !matches {
+                    return None;
+                }
+                png = true;
+            }
+            _ => return None,
         }
     }
     let content = stream.content.as_slice();
     let zlib = content.len() >= 2
         && content[0] & 0x0f == 8
         && (u16::from(content[0]) << 8 | u16::from(content[1])) % 31 == 0;
-    Some(if zlib {
+    let reader: Box<dyn Read + 's> = if zlib {
         Box::new(flate2::read::ZlibDecoder::new(content))
     } else {
         Box::new(flate2::read::DeflateDecoder::new(content.get(2..)?))
+    };
+    let stride = (width as usize).checked_mul(channels)?;
+    Some(Rows {
+        reader,
+        png,
+        bpp: channels,
+        previous: if png { vec![0; stride] } else { Vec::new() },
     })
+}
+
+/// Inflated rows, with PNG predictors (PDF `Predictor` 10-15) undone row by row: each row
+/// needs only the one above it.
+struct Rows<'s> {
+    reader: Box<dyn Read + 's>,
+    png: bool,
+    bpp: usize,
+    previous: Vec<u8>,
+}
+
+impl Rows<'_> {
+    /// Fills `out` with whole rows.
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        if !self.png {
+            return self.reader.read_exact(out);
+        }
+        let stride = self.previous.len();
+        for row in out.chunks_exact_mut(stride) {
+            let mut tag = [0u8];
+            self.reader.read_exact(&mut tag)?;
+            self.reader.read_exact(row)?;
+            unfilter(tag[0], row, &self.previous, self.bpp)?;
+            self.previous.copy_from_slice(row);
+        }
+        Ok(())
+    }
+}
+
+/// Undoes one PNG filter on `row`, given the row above (zeros for the first).
+fn unfilter(kind: u8, row: &mut [u8], up: &[u8], bpp: usize) -> std::io::Result<()> {
+    match kind {
+        0 => {}
+        1 => {
+            for i in bpp..row.len() {
+                row[i] = row[i].wrapping_add(row[i - bpp]);
+            }
+        }
+        2 => row
+            .iter_mut()
+            .zip(up)
+            .for_each(|(v, u)| *v = v.wrapping_add(*u)),
+        3 => {
+            for i in 0..row.len() {
+                let left = if i >= bpp { row[i - bpp] } else { 0 };
+                row[i] = row[i].wrapping_add(((u16::from(left) + u16::from(up[i])) / 2) as u8);
+            }
+        }
+        4 => {
+            for i in 0..row.len() {
+                let (a, c) = if i >= bpp {
+                    (row[i - bpp], up[i - bpp])
+                } else {
+                    (0, 0)
+                };
+                let b = up[i];
+                let p = i16::from(a) + i16::from(b) - i16::from(c);
+                let (pa, pb, pc) = (
+                    (p - i16::from(a)).abs(),
+                    (p - i16::from(b)).abs(),
+                    (p - i16::from(c)).abs(),
+                );
+                let predicted = if pa <= pb && pa <= pc {
+                    a
+                } else if pb <= pc {
+                    b
+                } else {
+                    c
+                };
+                row[i] = row[i].wrapping_add(predicted);
+            }
+        }
+        other => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("unknown PNG filter {other}"),
+            ))
+        }
+    }
+    Ok(())
 }
 
 /// Inflates, scales and encodes an image row band by row band: the inflated image never
 /// exists whole (a bomb of zeros costs a window of rows, whatever its declared size).
 fn shrink_streamed(
-    mut samples: Box<dyn Read + '_>,
+    mut samples: Rows<'_>,
     (w, h): (u32, u32),
     kind: Colours,
     decode_inverted: bool,
@@ -346,10 +449,10 @@ fn shrink_streamed(
         let short = |e: std::io::Error| corrupt(format!("image data: {e}"));
         let len = stride * rows as usize;
         if kind != Colours::Cmyk {
-            return samples.read_exact(&mut buffer[..len]).map_err(short);
+            return samples.read(&mut buffer[..len]).map_err(short);
         }
         raw.resize(len, 0);
-        samples.read_exact(&mut raw).map_err(short)?;
+        samples.read(&mut raw).map_err(short)?;
         if !decode_inverted {
             raw.iter_mut().for_each(|v| *v = 255 - *v);
         }
@@ -357,9 +460,14 @@ fn shrink_streamed(
         buffer[..rgb.len()].copy_from_slice(&rgb);
         Ok(())
     };
-    let channels = if kind == Colours::Cmyk { 3 } else { in_channels as u8 };
+    let channels = if kind == Colours::Cmyk {
+        3
+    } else {
+        in_channels as u8
+    };
     // A short or broken stream leaves the image as it is, like the whole-image path.
-    let jpeg = crate::codec::jpeg::resize_and_encode((w, h), target, channels, quality, read).ok()?;
+    let jpeg =
+        crate::codec::jpeg::resize_and_encode((w, h), target, channels, quality, read).ok()?;
     Some(Replacement {
         jpeg,
         width: target.0.min(w),
@@ -401,7 +509,8 @@ fn image_cost(doc: &Document, id: ObjectId, target: (u32, u32)) -> u64 {
         _ => 4,
     };
     let filters: Vec<Vec<u8>> = filters.into_iter().map(<[u8]>::to_vec).collect();
-    if flate_rows(stream, &filters).is_some() {
+    let bits = integer(&stream.dict, b"BitsPerComponent");
+    if bits == Some(8) && flate_rows(stream, &filters, w, usize::from(channels)).is_some() {
         return memory::streamed_bytes((w, h), channels, target);
     }
     memory::pdf_image_bytes(w, h, channels, target)
@@ -534,9 +643,15 @@ fn shrink_image(
         if !cmyk {
             // Gray and colour stream row by row; a PDF shows the stored pixels (no EXIF turn).
             let orientation = crate::orientation::Orientation::Normal;
-            if let Some(out) =
-                crate::codec::jpeg::downscale(&jpeg, (w, h), target, orientation, quality, max_memory)
-                    .ok()?
+            if let Some(out) = crate::codec::jpeg::downscale(
+                &jpeg,
+                (w, h),
+                target,
+                orientation,
+                quality,
+                max_memory,
+            )
+            .ok()?
             {
                 return Some(Replacement {
                     jpeg: out.bytes,
@@ -571,7 +686,7 @@ fn shrink_image(
             Colours::Rgb => 3,
             Colours::Cmyk => 4,
         };
-        if let Some(rows) = flate_rows(stream, &filters) {
+        if let Some(rows) = flate_rows(stream, &filters, w, channels) {
             return shrink_streamed(rows, (w, h), kind, decode_inverted, target, quality);
         }
         let expected = (w as usize)

@@ -373,7 +373,14 @@ mod tests {
         assert!(downscale(&data, size, target, Orientation::Normal, 85, 64 << 20).is_ok());
         let baseline = fixture("large_24mp.jpg");
         let size = header_size(&baseline);
-        let out = downscale(&baseline, size, (2450, 1633), Orientation::Normal, 85, 16 << 20);
+        let out = downscale(
+            &baseline,
+            size,
+            (2450, 1633),
+            Orientation::Normal,
+            85,
+            16 << 20,
+        );
         assert!(out.unwrap().is_some());
     }
 
