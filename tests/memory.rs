@@ -15,6 +15,8 @@ const MIB: u64 = 1 << 20;
 
 /// Runs the binary with `args` and `RAYON_NUM_THREADS` = `threads` (a big server's worth of
 /// workers on any machine); returns its JSON lines and its peak RSS in bytes.
+// The child is reaped by wait4 (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run(args: &[&str], threads: usize) -> (Vec<Value>, u64) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mindee-prep"))
         .args(args)
