@@ -2,12 +2,15 @@
  * Row-by-row JPEG decoding and encoding through libjpeg-turbo's libjpeg API (the same static
  * library the `turbojpeg` crate builds). TurboJPEG's tj3 API only works on whole images, so
  * a 24 MP photo would need its 72 MB of RGB in memory at once; with scanlines only the
- * resampler's window of rows lives (see src/resize/banded.rs).
+ * resampler's window of rows lives (see src/resize/banded.rs). That holds for baseline files:
+ * a progressive one keeps libjpeg's whole-image coefficient buffer (2 bytes per sample) until
+ * its last scan is read, which max_memory_to_use bounds (mp_decoder_start).
  *
  * libjpeg reports fatal errors through error_exit, which must not return: every entry point
  * here sets a jump buffer first and turns the jump into a -1 return with a message. Warnings
  * (corrupt-data recoveries) are counted, never printed.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,10 +26,14 @@ struct mp_error {
   char message[JMSG_LENGTH_MAX + 64];
   unsigned max_scans;
   int ended_early;
+  int out_of_memory; /* 1: over max_memory_to_use; 2: malloc failed */
 };
 
 static void mp_error_exit(j_common_ptr cinfo) {
   struct mp_error *err = (struct mp_error *)cinfo->err;
+  /* With no backing store (jmemnobs), going over max_memory_to_use asks for one. */
+  if (err->pub.msg_code == JERR_NO_BACKING_STORE) err->out_of_memory = 1;
+  if (err->pub.msg_code == JERR_OUT_OF_MEMORY) err->out_of_memory = 2;
   (*cinfo->err->format_message)(cinfo, err->message);
   longjmp(err->jump, 1);
 }
@@ -94,6 +101,9 @@ static int mp_ended_early(mp_decoder *dec) {
 
 const char *mp_decoder_message(const mp_decoder *dec) { return dec->err.message; }
 
+/* 1 when the last error was the memory limit, 2 when an allocation failed, else 0. */
+int mp_decoder_out_of_memory(const mp_decoder *dec) { return dec->err.out_of_memory; }
+
 mp_decoder *mp_decoder_new(void) {
   mp_decoder *dec = (mp_decoder *)calloc(1, sizeof(mp_decoder));
   return dec;
@@ -108,18 +118,23 @@ void mp_decoder_free(mp_decoder *dec) {
 
 /*
  * Reads the header of `data` and starts decompression at 1/`denominator` scale (1, 2, 4 or 8)
- * into 8-bit gray (one-component files) or RGB (YCbCr/RGB files). Returns 0 and the output
+ * into 8-bit gray (one-component files) or RGB (YCbCr/RGB files). libjpeg may allocate at most
+ * `max_memory` bytes (0: no limit): a baseline file needs a few rows, a progressive one its
+ * whole-image coefficient buffer (2 bytes per sample), which is refused past it. Returns 0 and the output
  * size, -1 on a libjpeg error (message in mp_decoder_message), or 1 when the colour space is
  * not gray/YCbCr/RGB (CMYK, YCCK: the caller uses its whole-image path).
  */
 int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned denominator,
-                     unsigned max_scans, uint32_t *width, uint32_t *height, int *channels) {
+                     unsigned max_scans, size_t max_memory, uint32_t *width, uint32_t *height,
+                     int *channels) {
   mp_init_error(&dec->err);
   dec->err.max_scans = max_scans;
   dec->cinfo.err = &dec->err.pub;
   if (setjmp(dec->err.jump)) return -1;
   jpeg_create_decompress(&dec->cinfo);
   dec->created = 1;
+  if (max_memory > 0 && max_memory <= (size_t)LONG_MAX)
+    dec->cinfo.mem->max_memory_to_use = (long)max_memory;
   dec->progress.progress_monitor = mp_progress;
   dec->cinfo.progress = &dec->progress;
   jpeg_mem_src(&dec->cinfo, data, (unsigned long)len);

@@ -101,6 +101,8 @@ pub enum Limit {
     Bytes,
     /// Pages in one document.
     Pages,
+    /// Bytes of memory the work on one file needs (`PrepareOptions::max_memory`).
+    Memory,
 }
 
 /// Everything that can go wrong, in preparing or uploading a file.
@@ -348,6 +350,11 @@ fn describe_limit(limit: Limit, actual: u64, max: u64) -> String {
             "file of {actual} bytes is over the limit of {max} bytes (the API takes at most 100 MB)"
         ),
         Limit::Pages => format!("document of {actual} pages is over the limit of {max} pages"),
+        Limit::Memory => format!(
+            "preparing it needs about {} MiB of memory, over the {} MiB one file may use (--max-memory less 48 MiB for the process)",
+            actual.div_ceil(1 << 20),
+            max >> 20
+        ),
     }
 }
 

@@ -20,11 +20,14 @@
 #![warn(missing_docs)]
 
 mod batch;
+#[doc(hidden)]
+pub mod bench_api;
 pub(crate) mod codec;
 pub mod detect;
 mod error;
 mod format;
 pub mod geometry;
+pub mod memory;
 mod options;
 pub mod orientation;
 pub mod output;

@@ -33,6 +33,12 @@ pub struct PrepareOptions {
     pub pdf_password: Option<String>,
     /// Which PDF pages to send, like the official SDKs' page options. Default: `None` (all).
     pub pdf_pages: Option<PageSelection>,
+    /// Memory, in bytes, that preparing may use: one file whose work is estimated to need more
+    /// is refused with `too_large` before anything is allocated, and a batch
+    /// ([`prepare_batch`](crate::prepare_batch)) admits files only while their estimates,
+    /// plus a 48 MiB reserve for the process itself, fit in it together (see
+    /// [`memory`](crate::memory)). Default: `1 << 30` (1 GiB).
+    pub max_memory: u64,
 }
 
 /// What a [`PageSelection`] does with the pages it lists.
@@ -104,6 +110,7 @@ impl Default for PrepareOptions {
             max_output_bytes: 100_000_000,
             pdf_password: None,
             pdf_pages: None,
+            max_memory: 1 << 30,
         }
     }
 }
@@ -133,6 +140,12 @@ impl PrepareOptions {
             return Err(Error::Config(
                 "the input pixel limit must be positive".into(),
             ));
+        }
+        if self.max_memory < 64 << 20 {
+            return Err(Error::Config(format!(
+                "--max-memory must be at least 64 MiB, not {} bytes",
+                self.max_memory
+            )));
         }
         Ok(())
     }

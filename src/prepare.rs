@@ -11,6 +11,7 @@ use crate::detect::{detect, Details, Detected};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
+use crate::memory::{self, Admission};
 use crate::options::PrepareOptions;
 use crate::orientation::Orientation;
 use crate::pixels::Pixels;
@@ -122,7 +123,7 @@ impl Prepared {
 /// assert_eq!((report.out_width, report.out_height), (2450, 1633));
 /// ```
 pub fn prepare(data: &[u8], options: &PrepareOptions) -> Result<Prepared> {
-    let (bytes, report) = prepare_inner(data, options)?;
+    let (bytes, report) = prepare_inner(data, options, &mut Admission::alone())?;
     Ok(Prepared {
         bytes: bytes.unwrap_or_else(|| data.to_vec()),
         report,
@@ -131,7 +132,16 @@ pub fn prepare(data: &[u8], options: &PrepareOptions) -> Result<Prepared> {
 
 /// [`prepare`] for bytes you own: a pass-through hands the same buffer back without a copy.
 pub fn prepare_owned(data: Vec<u8>, options: &PrepareOptions) -> Result<Prepared> {
-    let (bytes, report) = prepare_inner(&data, options)?;
+    prepare_admitted(data, options, &mut Admission::alone())
+}
+
+/// [`prepare_owned`] under a batch's memory budget: the work is admitted by its estimate.
+pub(crate) fn prepare_admitted(
+    data: Vec<u8>,
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<Prepared> {
+    let (bytes, report) = prepare_inner(&data, options, admission)?;
     Ok(Prepared {
         bytes: bytes.unwrap_or(data),
         report,
@@ -139,10 +149,29 @@ pub fn prepare_owned(data: Vec<u8>, options: &PrepareOptions) -> Result<Prepared
 }
 
 /// The new bytes (`None`: the original ones) and the report.
-fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8>>, Report)> {
+fn prepare_inner(
+    data: &[u8],
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<(Option<Vec<u8>>, Report)> {
     options.validate()?;
     let detected = detect(data)?;
     let decision = plan(&detected, data.len() as u64, options)?;
+    let len = data.len() as u64;
+    let mut need = memory::footprint(&detected, &decision);
+    if decision == Plan::RewritePdf {
+        // lopdf's parsed objects and the saved copy.
+        need = need.saturating_add(len.saturating_mul(3));
+    }
+    // A progressive JPEG's coefficients are bounded by libjpeg itself (`max_memory_to_use`),
+    // which counts them exactly: the estimate (every component at full resolution) only
+    // sizes the reservation.
+    let libjpeg_bounded = streams_jpeg(&detected, &decision);
+    let limit = memory::file_limit(options);
+    if !libjpeg_bounded && need.saturating_add(len) > limit {
+        return Err(memory::too_large(need.saturating_add(len), options));
+    }
+    admission.grow(need.min(limit.saturating_sub(len)));
     let (width, height) = detected
         .orientation
         .displayed_size(detected.width, detected.height);
@@ -173,7 +202,10 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             if let Some(out) = downscale_jpeg(data, &detected, (w, h), output, options)? {
                 return finish(with_output(out, output, Action::Downscaled, base), options);
             }
-            let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
+            let threads = admission.decoder_threads;
+            let decoded = guarded(detected.format, || {
+                decode(data, &detected, (w, h), options, threads)
+            })?;
             let (pixels, orientation, (tw, th)) = match decoded {
                 Decoded::Stored(pixels) => (pixels, detected.orientation, (w, h)),
                 // Already upright (and maybe cropped by `clap`): size the budget on what came out.
@@ -210,11 +242,13 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 // Streamed at full size (12-bit and arithmetic-coded files included).
                 return finish(with_output(out, output, Action::Converted, base), options);
             }
-            let upright =
-                match guarded(detected.format, || decode(data, &detected, (0, 0), options))? {
-                    Decoded::Stored(pixels) => detected.orientation.apply(pixels),
-                    Decoded::Upright(pixels) => pixels,
-                };
+            let threads = admission.decoder_threads;
+            let upright = match guarded(detected.format, || {
+                decode(data, &detected, (0, 0), options, threads)
+            })? {
+                Decoded::Stored(pixels) => detected.orientation.apply(pixels),
+                Decoded::Upright(pixels) => pixels,
+            };
             encoded(upright, output, Action::Converted, options, base)?
         }
         Plan::Repair { reason } => {
@@ -252,7 +286,10 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             // relative to the header in practice, and readers are lenient either way.
             let body = &data[offset..];
             let encrypted = matches!(&detected.details, Details::Pdf(pdf) if pdf.encrypted);
-            let out = guarded(Format::Pdf, || codec::pdf::rewrite(body, options)).map_err(|e| {
+            let out = guarded(Format::Pdf, || {
+                codec::pdf::rewrite(body, options, &mut *admission)
+            })
+            .map_err(|e| {
                 // The file names an encryption dictionary: whatever else is wrong with it,
                 // the API refuses it for that, and that is what the user can act on.
                 if encrypted && e.kind() == crate::ErrorKind::Corrupt {
@@ -404,6 +441,9 @@ fn downscale_jpeg(
         return Ok(None);
     }
     let size = (detected.width, detected.height);
+    // What libjpeg may allocate (a progressive file's coefficients): the file's limit, less
+    // the input it reads from.
+    let libjpeg_memory = memory::file_limit(options).saturating_sub(data.len() as u64);
     guarded(Format::Jpeg, || {
         codec::jpeg::downscale(
             data,
@@ -411,8 +451,29 @@ fn downscale_jpeg(
             target,
             detected.orientation,
             options.jpeg_quality,
+            libjpeg_memory,
         )
     })
+    .map_err(|e| match e {
+        // Say what the file needs, against the limit the user set.
+        Error::TooLarge {
+            limit: Limit::Memory,
+            ..
+        } => {
+            let coefficients = memory::progressive_jpeg_bytes(size.0, size.1, info.components);
+            memory::too_large(coefficients.saturating_add(data.len() as u64), options)
+        }
+        other => other,
+    })
+}
+
+/// True when `plan` sends `detected` down the streamed JPEG path ([`downscale_jpeg`]).
+fn streams_jpeg(detected: &Detected, plan: &Plan) -> bool {
+    matches!(
+        (&detected.details, plan),
+        (Details::Jpeg(info), Plan::Downscale { output: Format::Jpeg, .. })
+            if info.components != 4 && info.precision == 8
+    )
 }
 
 /// Decoded pixels, as stored (orientation still to apply) or already upright.
@@ -427,6 +488,7 @@ fn decode(
     detected: &Detected,
     target: (u32, u32),
     options: &PrepareOptions,
+    threads: u32,
 ) -> Result<Decoded> {
     let (w, h) = (detected.width, detected.height);
     let limit = options.max_input_pixels();
@@ -438,7 +500,9 @@ fn decode(
         }
         Details::Png(_) => codec::png::decode(data, w, h, limit).map(Decoded::Stored),
         Details::Webp(_) => codec::webp::decode(data, w, h, limit).map(Decoded::Stored),
-        Details::Heif(_) => codec::heif::decode(data, detected.format, limit).map(Decoded::Upright),
+        Details::Heif(_) => {
+            codec::heif::decode(data, detected.format, limit, threads).map(Decoded::Upright)
+        }
         _ => Err(Error::Undecodable {
             format: detected.format,
             detail: format!("{} decoding is not in this build", detected.format),
