@@ -5,7 +5,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 FIXTURE_DIRS := $(sort $(dir $(wildcard fixtures/*/)))
 
-.PHONY: all deps build demo test bench compare legibility corpus fixtures clean python-sdk-check
+.PHONY: all deps build demo test bench compare legibility corpus fixtures clean python-sdk-check python-test
 
 all: test
 
@@ -38,9 +38,19 @@ test: deps
 	else \
 	  echo "python3 not found: skipping the Python SDK check"; \
 	fi
+	@# The Python package (python/): fmt + clippy of its crate, then the wheel (maturin, same
+	@# target dir) in a fresh virtualenv with pytest; fails, never skips, when it cannot build.
+	$(CARGO) fmt --check --manifest-path python/Cargo.toml
+	$(CARGO) clippy --manifest-path python/Cargo.toml --target-dir $(TARGET_DIR) -- -D warnings
+	bash scripts/python_test.sh $(TARGET_DIR)/debug/mindee-prep
 
 python-sdk-check: build
 	bash scripts/python_sdk_check.sh $(TARGET_DIR)/debug/mindee-prep
+
+# The Python package's tests alone (builds the binary they compare against).
+python-test: deps
+	$(CARGO) build --bin mindee-prep
+	bash scripts/python_test.sh $(TARGET_DIR)/debug/mindee-prep
 
 bench: deps
 	$(CARGO) bench

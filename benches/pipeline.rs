@@ -1,9 +1,10 @@
-//! The whole path and its stages: 24 MP JPEG → ~4 MP JPEG, as `prepare` runs it, plus decode
-//! (full and DCT-scaled), encode, and a pass-through. Throughput in source pixels per second;
+//! The whole path and its stages: 24 MP JPEG → ~4 MP JPEG, as `prepare` runs it, plus the
+//! scanline decode (at the scale `prepare` picks, and ½) and encode it streams through, and a
+//! pass-through. Throughput in source pixels per second;
 //! for the multi-page cases (3-page scanned TIFF, 10-page scanned PDF) in pages per second.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use mindee_prep::{prepare, PrepareOptions};
+use mindee_prep::{bench_api, prepare, PrepareOptions};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
@@ -18,37 +19,27 @@ fn bench(c: &mut Criterion) {
     group.bench_function("prepare_to_4mp", |b| {
         b.iter(|| prepare(&large, &options).expect("prepares"))
     });
-    group.bench_function("decode_full", |b| {
-        b.iter(|| turbojpeg::decompress(&large, turbojpeg::PixelFormat::RGB).expect("decodes"))
+    // The scanline decoder `prepare` streams from, at the scale it picks for this photo
+    // (full: ½ would leave the Lanczos3 step less than 2×) and at ½ for comparison.
+    let found = mindee_prep::detect(&large).expect("detects");
+    let Ok(mindee_prep::Plan::Downscale { width, height, .. }) =
+        mindee_prep::plan(&found, large.len() as u64, &options)
+    else {
+        panic!("over budget");
+    };
+    let shipping = bench_api::jpeg_decode_denominator((found.width, found.height), (width, height));
+    group.bench_function(format!("decode_rows_1_{shipping}_shipping"), |b| {
+        b.iter(|| bench_api::jpeg_decode_rows(&large, shipping))
     });
-    group.bench_function("decode_half", |b| {
-        b.iter(|| {
-            let mut d = turbojpeg::Decompressor::new().expect("decompressor");
-            d.set_scaling_factor(turbojpeg::ScalingFactor::ONE_HALF)
-                .expect("scale");
-            let header = d
-                .read_header(&large)
-                .expect("header")
-                .scaled(d.scaling_factor());
-            let mut pixels = vec![0u8; header.width * header.height * 3];
-            let image = turbojpeg::Image {
-                pixels: pixels.as_mut_slice(),
-                width: header.width,
-                pitch: header.width * 3,
-                height: header.height,
-                format: turbojpeg::PixelFormat::RGB,
-            };
-            d.decompress(&large, image).expect("decodes");
-            pixels
-        })
+    group.bench_function("decode_rows_1_2", |b| {
+        b.iter(|| bench_api::jpeg_decode_rows(&large, 2))
     });
-    let small = turbojpeg::decompress(&fixture("jpeg/orient_1.jpg"), turbojpeg::PixelFormat::RGB)
-        .expect("decodes");
-    group.throughput(Throughput::Elements((small.width * small.height) as u64));
-    group.bench_function("encode_6mp_q85", |b| {
-        b.iter(|| {
-            turbojpeg::compress(small.as_deref(), 85, turbojpeg::Subsamp::Sub2x2).expect("encodes")
-        })
+    let small = bench_api::jpeg_decode_rows(&fixture("jpeg/orient_1.jpg"), 1);
+    group.throughput(Throughput::Elements(
+        u64::from(small.width()) * u64::from(small.height()),
+    ));
+    group.bench_function("encode_rows_6mp", |b| {
+        b.iter(|| bench_api::jpeg_encode_rows(&small, options.jpeg_quality))
     });
     group.finish();
 

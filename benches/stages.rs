@@ -1,168 +1,105 @@
-//! Per-stage throughput, per format, in megapixels per second (criterion's "elem/s" here counts
-//! pixels: Melem/s = MP/s). Inputs are the bundled fixtures.
+//! Per-stage throughput of the code that ships, per format, in megapixels per second
+//! (criterion's "elem/s" here counts pixels: Melem/s = MP/s). Inputs are the bundled fixtures.
 //!
-//! - decode: JPEG 24 MP full and ½ (DCT scale), PNG 6 MP, WebP 6 MP lossy and lossless, HEIC
-//!   12 MP grid (48 tiles of 512 px). Throughput counts the *source* pixels.
-//! - resize: Lanczos3 to the 4 MP budget from 24 MP (full decode), 6 MP (½ decode) and 12 MP
-//!   (HEIC), and the banded (row-streaming) resize from 24 MP that the JPEG path uses.
-//!   Throughput counts the source pixels.
-//! - encode: JPEG q85 4:2:0 (Huffman optimisation off, as shipped, and on), PNG (zlib default,
-//!   adaptive filters) of a 4 MP result. Throughput counts the encoded pixels.
+//! Settings come from `src/`, not copies: the target size from [`plan`] with
+//! `PrepareOptions::default()`, the quality from the same options, the DCT scale from the rule
+//! `prepare` uses (`MIN_FILTER_SHRINK`), the codecs through `mindee_prep::bench_api` (the
+//! crate's own calls: libjpeg's scanline decoder and encoder, `image`, libheif).
 //!
-//! The codec modules are private, so the decoders and encoders are called here with the same
-//! settings as `src/codec/*.rs` (turbojpeg, `image`, libheif-rs); resize is the crate's own.
+//! - downscale: the whole streamed JPEG path, 24 MP → 4 MP (decode + resize + encode).
+//! - decode: JPEG 24 MP through the scanline decoder at the scale `prepare` picks for a 4 MP
+//!   target (full scale: ½ would leave the filter less than 2×), and at ½ for comparison;
+//!   PNG 6 MP, WebP 6 MP lossy and lossless, HEIC 12 MP grid (48 tiles). Source pixels.
+//! - resize: Lanczos3 to the budget from the 24 MP full decode, banded over rows (what the
+//!   JPEG, PNG, WebP and HEIC → JPEG paths run) and whole-image (PNG → PNG, TIFF pages);
+//!   every variant reads the same borrowed source (the whole-image copy is made outside the
+//!   timing). Source pixels.
+//! - encode: a ~4 MP result (the 24 MP photo at its budget size) through the scanline encoder
+//!   (downscale paths), TurboJPEG's whole-image encoder (turned or converted images) and the
+//!   PNG encoder. Encoded pixels.
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use image::{DynamicImage, ImageEncoder};
-use libheif_rs::{ColorSpace, DecodingOptions, HeifContext, LibHeif, RgbChroma};
-use mindee_prep::geometry::budget_size;
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use mindee_prep::bench_api;
 use mindee_prep::resize::{resize, resize_rows};
-use mindee_prep::Pixels;
-use turbojpeg::{Compressor, Decompressor, Image, PixelFormat, ScalingFactor, Subsamp};
+use mindee_prep::{detect, plan, Pixels, Plan, PrepareOptions};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
-}
-
-fn jpeg_decode(data: &[u8], denominator: usize) -> Pixels {
-    let mut d = Decompressor::new().expect("decompressor");
-    d.set_scaling_factor(ScalingFactor::new(1, denominator))
-        .expect("scale");
-    let header = d
-        .read_header(data)
-        .expect("header")
-        .scaled(d.scaling_factor());
-    let mut pixels = vec![0u8; header.width * header.height * 3];
-    d.decompress(
-        data,
-        Image {
-            pixels: pixels.as_mut_slice(),
-            width: header.width,
-            pitch: header.width * 3,
-            height: header.height,
-            format: PixelFormat::RGB,
-        },
-    )
-    .expect("decodes");
-    Pixels::new(header.width as u32, header.height as u32, 3, pixels).expect("rgb")
-}
-
-fn heif_decode(data: &[u8]) -> Pixels {
-    let lib = LibHeif::new();
-    let mut context = HeifContext::read_from_bytes(data).expect("heif");
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    context.set_max_decoding_threads(threads);
-    let handle = context.primary_image_handle().expect("primary");
-    let mut options = DecodingOptions::new();
-    if let Some(options) = options.as_mut() {
-        options.set_convert_hdr_to_8bit(true);
-        options.set_num_library_threads(threads);
-    }
-    let image = lib
-        .decode(&handle, ColorSpace::Rgb(RgbChroma::Rgb), options)
-        .expect("decodes");
-    let plane = image.planes().interleaved.expect("interleaved");
-    let (w, h) = (plane.width as usize, plane.height as usize);
-    let mut out = Vec::with_capacity(w * h * 3);
-    for y in 0..h {
-        out.extend_from_slice(&plane.data[y * plane.stride..y * plane.stride + w * 3]);
-    }
-    Pixels::new(w as u32, h as u32, 3, out).expect("rgb")
-}
-
-fn image_decode(data: &[u8]) -> DynamicImage {
-    image::load_from_memory(data).expect("decodes")
 }
 
 fn mp(pixels: &Pixels) -> u64 {
     u64::from(pixels.width()) * u64::from(pixels.height())
 }
 
-fn to_budget(pixels: &Pixels) -> (u32, u32) {
-    budget_size(pixels.width(), pixels.height(), 5_000_000, 4_000_000).expect("over budget")
+/// What `prepare` would scale `data` to with `options`: (source size, target size).
+fn planned(data: &[u8], options: &PrepareOptions) -> ((u32, u32), (u32, u32)) {
+    let found = detect(data).expect("detects");
+    match plan(&found, data.len() as u64, options).expect("plans") {
+        Plan::Downscale { width, height, .. } => ((found.width, found.height), (width, height)),
+        other => panic!("the fixture is over budget, not {other:?}"),
+    }
 }
 
-fn jpeg_encode(pixels: &Pixels, optimize: bool) -> Vec<u8> {
-    let mut c = Compressor::new().expect("compressor");
-    c.set_quality(85).expect("quality");
-    c.set_subsamp(Subsamp::Sub2x2).expect("subsamp");
-    c.set_optimize(optimize).expect("optimize");
-    c.compress_to_vec(Image {
-        pixels: pixels.data(),
-        width: pixels.width() as usize,
-        pitch: pixels.width() as usize * 3,
-        height: pixels.height() as usize,
-        format: PixelFormat::RGB,
-    })
-    .expect("encodes")
+fn threads() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| n.get()) as u32
 }
 
-fn png_encode(pixels: &Pixels) -> Vec<u8> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
-        .write_image(
-            pixels.data(),
-            pixels.width(),
-            pixels.height(),
-            image::ExtendedColorType::Rgb8,
-        )
-        .expect("encodes");
-    out
+fn downscale(c: &mut Criterion) {
+    let options = PrepareOptions::default();
+    let jpeg = fixture("jpeg/large_24mp.jpg");
+    let (size, target) = planned(&jpeg, &options);
+    let mut group = c.benchmark_group("downscale");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(u64::from(size.0) * u64::from(size.1)));
+    group.bench_function("jpeg_24mp_streamed", |b| {
+        b.iter(|| bench_api::jpeg_downscale(&jpeg, target, options.jpeg_quality))
+    });
+    group.finish();
 }
 
 fn decode(c: &mut Criterion) {
+    let options = PrepareOptions::default();
     let jpeg = fixture("jpeg/large_24mp.jpg");
-    let png = fixture("png/rgb8_6mp.png");
-    let webp_lossy = fixture("webp/lossy_6mp.webp");
-    let webp_lossless = fixture("webp/lossless_6mp.webp");
-    let heic = fixture("heif/grid_12mp.heic");
+    let (size, target) = planned(&jpeg, &options);
+    let shipping = bench_api::jpeg_decode_denominator(size, target);
 
     let mut group = c.benchmark_group("decode");
     group.sample_size(10);
-    let full = jpeg_decode(&jpeg, 1);
-    group.throughput(Throughput::Elements(mp(&full)));
-    group.bench_function("jpeg_24mp_full", |b| b.iter(|| jpeg_decode(&jpeg, 1)));
-    group.bench_function("jpeg_24mp_half", |b| b.iter(|| jpeg_decode(&jpeg, 2)));
-    for (name, data) in [
-        ("png_6mp_rgb8", &png),
-        ("webp_6mp_lossy", &webp_lossy),
-        ("webp_6mp_lossless", &webp_lossless),
+    group.throughput(Throughput::Elements(u64::from(size.0) * u64::from(size.1)));
+    group.bench_function(format!("jpeg_24mp_rows_1_{shipping}_shipping"), |b| {
+        b.iter(|| bench_api::jpeg_decode_rows(&jpeg, shipping))
+    });
+    group.bench_function("jpeg_24mp_rows_1_2", |b| {
+        b.iter(|| bench_api::jpeg_decode_rows(&jpeg, 2))
+    });
+    for (name, file) in [
+        ("png_6mp_rgb8", "png/rgb8_6mp.png"),
+        ("webp_6mp_lossy", "webp/lossy_6mp.webp"),
+        ("webp_6mp_lossless", "webp/lossless_6mp.webp"),
+        ("heic_12mp_grid", "heif/grid_12mp.heic"),
     ] {
-        let img = image_decode(data);
-        group.throughput(Throughput::Elements(
-            u64::from(img.width()) * u64::from(img.height()),
-        ));
-        group.bench_function(name, |b| b.iter(|| image_decode(data)));
+        let data = fixture(file);
+        let decoded = bench_api::decode_whole(&data, threads());
+        group.throughput(Throughput::Elements(mp(&decoded)));
+        group.bench_function(name, |b| {
+            b.iter(|| bench_api::decode_whole(&data, threads()))
+        });
     }
-    let decoded = heif_decode(&heic);
-    group.throughput(Throughput::Elements(mp(&decoded)));
-    group.bench_function("heic_12mp_grid", |b| b.iter(|| heif_decode(&heic)));
     group.finish();
 }
 
 fn resize_stage(c: &mut Criterion) {
+    let options = PrepareOptions::default();
     let jpeg = fixture("jpeg/large_24mp.jpg");
-    let sources = [
-        ("from_24mp_full_decode", jpeg_decode(&jpeg, 1)),
-        ("from_6mp_half_decode", jpeg_decode(&jpeg, 2)),
-        (
-            "from_12mp_heic",
-            heif_decode(&fixture("heif/grid_12mp.heic")),
-        ),
-    ];
-    let mut group = c.benchmark_group("resize_lanczos3");
+    let (size, (w, h)) = planned(&jpeg, &options);
+    let src = bench_api::jpeg_decode_rows(&jpeg, bench_api::jpeg_decode_denominator(size, (w, h)));
+    let mut group = c.benchmark_group("resize_lanczos3_24mp");
     group.sample_size(10);
-    for (name, src) in &sources {
-        let (w, h) = to_budget(src);
-        group.throughput(Throughput::Elements(mp(src)));
-        group.bench_function(*name, |b| b.iter(|| resize(src.clone(), w, h)));
-    }
-    // The same resize on a stream of rows (what the JPEG path feeds from libjpeg), no clone.
-    let (name, src) = &sources[0];
-    let (w, h) = to_budget(src);
-    group.throughput(Throughput::Elements(mp(src)));
-    group.bench_function(format!("{name}_banded"), |b| b.iter(|| banded(src, w, h)));
+    group.throughput(Throughput::Elements(mp(&src)));
+    group.bench_function("banded", |b| b.iter(|| banded(&src, w, h)));
+    group.bench_function("whole", |b| {
+        b.iter_batched(|| src.clone(), |s| resize(s, w, h), BatchSize::LargeInput)
+    });
     group.finish();
 }
 
@@ -191,26 +128,36 @@ fn banded(src: &Pixels, w: u32, h: u32) -> usize {
 }
 
 fn encode(c: &mut Criterion) {
-    let full = jpeg_decode(&fixture("jpeg/large_24mp.jpg"), 2);
-    let (w, h) = to_budget(&full);
+    let options = PrepareOptions::default();
+    let jpeg = fixture("jpeg/large_24mp.jpg");
+    let (size, (w, h)) = planned(&jpeg, &options);
+    let full = bench_api::jpeg_decode_rows(&jpeg, bench_api::jpeg_decode_denominator(size, (w, h)));
     let photo = resize(full, w, h);
+    let quality = options.jpeg_quality;
     let mut group = c.benchmark_group("encode_4mp");
     group.sample_size(10);
     group.throughput(Throughput::Elements(mp(&photo)));
-    for optimize in [false, true] {
-        let id = BenchmarkId::new("jpeg_q85_420", if optimize { "optimized" } else { "plain" });
-        group.bench_function(id, |b| b.iter(|| jpeg_encode(&photo, optimize)));
-    }
-    group.bench_function("png_default_adaptive", |b| b.iter(|| png_encode(&photo)));
+    group.bench_function("jpeg_rows", |b| {
+        b.iter(|| bench_api::jpeg_encode_rows(&photo, quality))
+    });
+    group.bench_function("jpeg_whole", |b| {
+        b.iter_batched(
+            || photo.clone(),
+            |p| bench_api::jpeg_encode_whole(p, quality),
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("png", |b| b.iter(|| bench_api::png_encode(&photo)));
     group.finish();
-    // Sizes, for the record (criterion only reports time).
-    for optimize in [false, true] {
-        eprintln!(
-            "encode_4mp/jpeg_q85_420 optimize={optimize}: {} bytes",
-            jpeg_encode(&photo, optimize).len()
-        );
-    }
+    eprintln!(
+        "encode_4mp ({}x{} q{quality}): rows {} bytes, whole {} bytes, png {} bytes",
+        w,
+        h,
+        bench_api::jpeg_encode_rows(&photo, quality).len(),
+        bench_api::jpeg_encode_whole(photo.clone(), quality).len(),
+        bench_api::png_encode(&photo).len()
+    );
 }
 
-criterion_group!(benches, decode, resize_stage, encode);
+criterion_group!(benches, downscale, decode, resize_stage, encode);
 criterion_main!(benches);

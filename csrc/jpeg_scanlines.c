@@ -2,12 +2,15 @@
  * Row-by-row JPEG decoding and encoding through libjpeg-turbo's libjpeg API (the same static
  * library the `turbojpeg` crate builds). TurboJPEG's tj3 API only works on whole images, so
  * a 24 MP photo would need its 72 MB of RGB in memory at once; with scanlines only the
- * resampler's window of rows lives (see src/resize/banded.rs).
+ * resampler's window of rows lives (see src/resize/banded.rs). That holds for baseline files:
+ * a progressive one keeps libjpeg's whole-image coefficient buffer (2 bytes per sample) until
+ * its last scan is read, which max_memory_to_use bounds (mp_decoder_start).
  *
  * libjpeg reports fatal errors through error_exit, which must not return: every entry point
  * here sets a jump buffer first and turns the jump into a -1 return with a message. Warnings
  * (corrupt-data recoveries) are counted, never printed.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,10 +26,14 @@ struct mp_error {
   char message[JMSG_LENGTH_MAX + 64];
   unsigned max_scans;
   int ended_early;
+  int out_of_memory; /* 1: over max_memory_to_use; 2: malloc failed */
 };
 
 static void mp_error_exit(j_common_ptr cinfo) {
   struct mp_error *err = (struct mp_error *)cinfo->err;
+  /* With no backing store (jmemnobs), going over max_memory_to_use asks for one. */
+  if (err->pub.msg_code == JERR_NO_BACKING_STORE) err->out_of_memory = 1;
+  if (err->pub.msg_code == JERR_OUT_OF_MEMORY) err->out_of_memory = 2;
   (*cinfo->err->format_message)(cinfo, err->message);
   longjmp(err->jump, 1);
 }
@@ -66,6 +73,10 @@ typedef struct mp_decoder {
   struct mp_error err;
   struct jpeg_progress_mgr progress;
   int created;
+  /* Sample size of libjpeg's output: 8, 12 or 16 bits (12-bit DCT files, 9-16-bit lossless
+   * ones). Wider samples are read into `wide` and scaled to 8 bits row by row. */
+  int bits;
+  uint16_t *wide;
 } mp_decoder;
 
 /* A progressive file with hundreds of scans makes libjpeg redo the whole image per scan:
@@ -90,6 +101,9 @@ static int mp_ended_early(mp_decoder *dec) {
 
 const char *mp_decoder_message(const mp_decoder *dec) { return dec->err.message; }
 
+/* 1 when the last error was the memory limit, 2 when an allocation failed, else 0. */
+int mp_decoder_out_of_memory(const mp_decoder *dec) { return dec->err.out_of_memory; }
+
 mp_decoder *mp_decoder_new(void) {
   mp_decoder *dec = (mp_decoder *)calloc(1, sizeof(mp_decoder));
   return dec;
@@ -98,23 +112,29 @@ mp_decoder *mp_decoder_new(void) {
 void mp_decoder_free(mp_decoder *dec) {
   if (!dec) return;
   if (dec->created) jpeg_destroy_decompress(&dec->cinfo);
+  free(dec->wide);
   free(dec);
 }
 
 /*
  * Reads the header of `data` and starts decompression at 1/`denominator` scale (1, 2, 4 or 8)
- * into 8-bit gray (one-component files) or RGB (YCbCr/RGB files). Returns 0 and the output
+ * into 8-bit gray (one-component files) or RGB (YCbCr/RGB files). libjpeg may allocate at most
+ * `max_memory` bytes (0: no limit): a baseline file needs a few rows, a progressive one its
+ * whole-image coefficient buffer (2 bytes per sample), which is refused past it. Returns 0 and the output
  * size, -1 on a libjpeg error (message in mp_decoder_message), or 1 when the colour space is
  * not gray/YCbCr/RGB (CMYK, YCCK: the caller uses its whole-image path).
  */
 int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned denominator,
-                     unsigned max_scans, uint32_t *width, uint32_t *height, int *channels) {
+                     unsigned max_scans, size_t max_memory, uint32_t *width, uint32_t *height,
+                     int *channels) {
   mp_init_error(&dec->err);
   dec->err.max_scans = max_scans;
   dec->cinfo.err = &dec->err.pub;
   if (setjmp(dec->err.jump)) return -1;
   jpeg_create_decompress(&dec->cinfo);
   dec->created = 1;
+  if (max_memory > 0 && max_memory <= (size_t)LONG_MAX)
+    dec->cinfo.mem->max_memory_to_use = (long)max_memory;
   dec->progress.progress_monitor = mp_progress;
   dec->cinfo.progress = &dec->progress;
   jpeg_mem_src(&dec->cinfo, data, (unsigned long)len);
@@ -132,7 +152,11 @@ int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned 
     default:
       return 1;
   }
-  if (dec->cinfo.data_precision != 8) return 1;
+  /* libjpeg-turbo 3 reads 8- and 12-bit DCT files and 2-16-bit lossless ones, each through the
+   * scanline function of its sample size (it refuses a mismatch). */
+  int precision = dec->cinfo.data_precision;
+  if (precision < 2 || precision > 16) return 1;
+  dec->bits = precision <= 8 ? 8 : precision <= 12 ? 12 : 16;
   dec->cinfo.scale_num = 1;
   dec->cinfo.scale_denom = denominator;
   /* TurboJPEG's defaults: accurate integer IDCT, fancy upsampling. */
@@ -144,7 +168,39 @@ int mp_decoder_start(mp_decoder *dec, const uint8_t *data, size_t len, unsigned 
   }
   *width = dec->cinfo.output_width;
   *height = dec->cinfo.output_height;
+  if (dec->bits != 8) {
+    size_t samples = (size_t)dec->cinfo.output_width * (size_t)*channels;
+    dec->wide = (uint16_t *)malloc(samples * sizeof(uint16_t));
+    if (!dec->wide) {
+      snprintf(dec->err.message, sizeof(dec->err.message), "Insufficient memory (wide row)");
+      return -1;
+    }
+  }
   return 0;
+}
+
+/* One row of `bits`-bit samples (data_precision bits used) scaled to 8 bits, rounded. */
+static void mp_narrow(const mp_decoder *dec, uint8_t *out) {
+  size_t samples = (size_t)dec->cinfo.output_width * (size_t)dec->cinfo.output_components;
+  uint32_t max = (1u << dec->cinfo.data_precision) - 1;
+  for (size_t i = 0; i < samples; i++) {
+    uint32_t v = dec->wide[i] > max ? max : dec->wide[i];
+    out[i] = (uint8_t)((v * 255 + max / 2) / max);
+  }
+}
+
+/* Reads one row through the 12- or 16-bit scanline function into `out` as 8 bits. */
+static JDIMENSION mp_read_wide_row(mp_decoder *dec, uint8_t *out) {
+  JDIMENSION got;
+  if (dec->bits == 12) {
+    J12SAMPROW row = (J12SAMPROW)dec->wide;
+    got = jpeg12_read_scanlines(&dec->cinfo, &row, 1);
+  } else {
+    J16SAMPROW row = (J16SAMPROW)dec->wide;
+    got = jpeg16_read_scanlines(&dec->cinfo, &row, 1);
+  }
+  if (got == 1) mp_narrow(dec, out);
+  return got;
 }
 
 /* Decodes up to `max_rows` rows into `buffer` (rows `stride` bytes apart). Returns the number
@@ -157,7 +213,8 @@ int mp_decoder_read(mp_decoder *dec, uint8_t *buffer, size_t stride, unsigned ma
     unsigned want = max_rows - done;
     if (want > 16) want = 16;
     for (unsigned i = 0; i < want; i++) rows[i] = buffer + (size_t)(done + i) * stride;
-    JDIMENSION got = jpeg_read_scanlines(&dec->cinfo, rows, want);
+    JDIMENSION got = dec->bits == 8 ? jpeg_read_scanlines(&dec->cinfo, rows, want)
+                                    : mp_read_wide_row(dec, rows[0]);
     if (got == 0) {
       /* The memory source pads a truncated file with an EOI; libjpeg warns and goes on, so
        * zero rows here means the source gave out for good. */

@@ -2,7 +2,7 @@
 # Installs the Debian/Ubuntu packages the build needs, when they are missing:
 # cmake + nasm (libjpeg-turbo, vendored by turbojpeg-sys), g++ + libde265-dev (libheif,
 # embedded by libheif-sys), pkg-config; python3-venv for the Python checks of `make test`;
-# libtiff-tools (tiffcp) for the test that libtiff reads our CCITT G4 pages.
+# libtiff-tools (tiffcp) so that the tests check our TIFF outputs with libtiff.
 # As root with apt-get, otherwise with sudo.
 set -euo pipefail
 packages=(cmake nasm g++ pkg-config libde265-dev python3-venv libtiff-tools)

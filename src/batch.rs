@@ -5,11 +5,13 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use rayon::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::error::{Error, Limit, Result};
+use crate::memory::{Admission, MemoryBudget};
 use crate::options::PrepareOptions;
-use crate::prepare::{prepare_owned, Prepared};
+use crate::prepare::{prepare_admitted, Prepared};
 
 /// Inputs larger than this are not read into memory at all (an over-budget image may be bigger
 /// than the API's 100 MB before it is downscaled, but not without bound).
@@ -23,6 +25,15 @@ pub const MAX_INPUT_BYTES: u64 = 1 << 30;
 /// assert_eq!(prepared.output_format(), mindee_prep::Format::Jpeg);
 /// ```
 pub fn prepare_path(path: &Path, options: &PrepareOptions) -> Result<Prepared> {
+    prepare_path_admitted(path, options, &mut Admission::alone())
+}
+
+/// [`prepare_path`] under a batch's budget: the file's bytes are reserved before it is read.
+pub(crate) fn prepare_path_admitted(
+    path: &Path,
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<Prepared> {
     let context = || path.display().to_string();
     let size = std::fs::metadata(path)
         .map_err(|e| Error::io(context(), e))?
@@ -34,8 +45,9 @@ pub fn prepare_path(path: &Path, options: &PrepareOptions) -> Result<Prepared> {
             max: MAX_INPUT_BYTES,
         });
     }
+    admission.grow(size);
     let data = std::fs::read(path).map_err(|e| Error::io(context(), e))?;
-    prepare_owned(data, options)
+    prepare_admitted(data, options, admission)
 }
 
 /// One file's outcome in a batch.
@@ -51,7 +63,13 @@ pub struct BatchItem {
     pub millis: u64,
 }
 
-/// Prepares every path in parallel on the current rayon pool; results come back in input order.
+/// Prepares every path in parallel, one file per thread of the current rayon pool (pages and
+/// images inside a file run on rayon's global pool); results come back in input order.
+///
+/// Memory is bounded by [`PrepareOptions::max_memory`] for the whole batch: each file is
+/// admitted once its estimated footprint fits beside the others' (see
+/// [`memory`](crate::memory)), so a 200 MP photo waits for its share instead of running beside
+/// seven others.
 ///
 /// Everything is held in memory until the end: for large batches use [`prepare_batch_with`]
 /// and write each result as it comes.
@@ -78,21 +96,58 @@ where
     T: Send,
     F: Fn(BatchItem) -> T + Sync,
 {
-    paths
-        .par_iter()
-        .with_max_len(1) // one file per task: files differ wildly in cost
-        .enumerate()
-        .map(|(index, path)| {
-            let path = path.as_ref();
-            let start = Instant::now();
-            let result = prepare_path(path, options);
-            each(BatchItem {
-                index,
-                path: path.to_path_buf(),
-                result,
-                millis: start.elapsed().as_millis() as u64,
-            })
+    for_each_file(paths, options, |index, path, admission| {
+        let path = path.as_ref();
+        let start = Instant::now();
+        let result = prepare_path_admitted(path, options, admission);
+        // The reservation lasts until `each` has written (and dropped) the result.
+        each(BatchItem {
+            index,
+            path: path.to_path_buf(),
+            result,
+            millis: start.elapsed().as_millis() as u64,
         })
+    })
+}
+
+/// Runs `work` on every item, one item per worker thread at a time (as many workers as the
+/// current rayon pool has threads), each under its [`Admission`] to one shared budget of
+/// `options.max_memory`; results in input order.
+///
+/// Workers are plain threads, not rayon tasks: a rayon thread that waits for a join steals
+/// other tasks, so one holding a reservation could start the next file and wait for budget
+/// that only it can give back. Rayon is still used inside a file (pages, images), where
+/// nothing waits for the budget.
+pub(crate) fn for_each_file<I, T, F>(items: &[I], options: &PrepareOptions, work: F) -> Vec<T>
+where
+    I: Sync,
+    T: Send,
+    F: Fn(usize, &I, &mut Admission<'_>) -> T + Sync,
+{
+    let budget = MemoryBudget::for_options(options);
+    let workers = rayon::current_num_threads().clamp(1, items.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<T>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(index) else {
+                    break;
+                };
+                let mut admission = Admission::in_batch(&budget, workers);
+                let out = work(index, item, &mut admission);
+                drop(admission);
+                let mut results = results.lock().unwrap_or_else(|p| p.into_inner());
+                results[index] = Some(out);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap_or_else(|p| p.into_inner())
+        .into_iter()
+        .flatten()
         .collect()
 }
 

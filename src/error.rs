@@ -33,11 +33,15 @@ pub enum ErrorKind {
     Corrupt,
     /// Over a pixel or byte limit.
     TooLarge,
-    /// An accepted format whose variant this build cannot decode, and which is over budget.
+    /// An accepted format in a variant this build cannot decode, which cannot pass through
+    /// either (over budget, or a variant the API's decoders do not read: uncompressed HEIF,
+    /// hierarchical JPEG, JPEG 2000 in TIFF…).
     Undecodable,
     /// Our own limit was hit while working on a valid file (memory budget, out of memory, an
     /// encoder's limit): not the file's fault.
     ResourceLimit,
+    /// A bug in this tool (an encoder panicked, an impossible plan): not the file's fault.
+    Internal,
     /// Reading or writing a file failed.
     Io,
     /// Options or configuration are invalid (bad numbers, missing API key, …).
@@ -68,6 +72,7 @@ impl ErrorKind {
             ErrorKind::TooLarge => "too_large",
             ErrorKind::Undecodable => "undecodable",
             ErrorKind::ResourceLimit => "resource_limit",
+            ErrorKind::Internal => "internal",
             ErrorKind::Io => "io",
             ErrorKind::Config => "config",
             ErrorKind::Unauthorized => "unauthorized",
@@ -96,6 +101,8 @@ pub enum Limit {
     Bytes,
     /// Pages in one document.
     Pages,
+    /// Bytes of memory the work on one file needs (`PrepareOptions::max_memory`).
+    Memory,
 }
 
 /// Everything that can go wrong, in preparing or uploading a file.
@@ -156,7 +163,7 @@ pub enum Error {
     },
 
     /// See [`ErrorKind::Undecodable`].
-    #[error("{format} variant not supported by this build ({detail}) and the file is over the pixel budget, so it cannot pass through")]
+    #[error("{format} variant this build cannot decode ({detail}), so it can be neither passed through nor converted into a form the API reads")]
     Undecodable {
         /// The format.
         format: Format,
@@ -170,6 +177,10 @@ pub enum Error {
         /// What ran out or which limit was hit, with the numbers.
         what: String,
     },
+
+    /// See [`ErrorKind::Internal`].
+    #[error("internal error: {0} (a bug in this tool, not a fault in the file)")]
+    Internal(String),
 
     /// See [`ErrorKind::Io`].
     #[error("{context}: {source}")]
@@ -266,6 +277,7 @@ impl Error {
             Error::TooLarge { .. } => ErrorKind::TooLarge,
             Error::Undecodable { .. } => ErrorKind::Undecodable,
             Error::ResourceLimit { .. } => ErrorKind::ResourceLimit,
+            Error::Internal(_) => ErrorKind::Internal,
             Error::Io { .. } => ErrorKind::Io,
             Error::Config(_) => ErrorKind::Config,
             Error::Unauthorized { .. } => ErrorKind::Unauthorized,
@@ -294,6 +306,14 @@ impl Error {
         Error::Corrupt {
             format,
             what: what.into(),
+        }
+    }
+
+    /// An encoder (ours or a library's) failed on pixels that decoded fine: our limit, not
+    /// damage in the file.
+    pub(crate) fn encoder(format: Format, e: impl fmt::Display) -> Self {
+        Error::ResourceLimit {
+            what: format!("the {format} encoder failed: {e}"),
         }
     }
 
@@ -330,6 +350,11 @@ fn describe_limit(limit: Limit, actual: u64, max: u64) -> String {
             "file of {actual} bytes is over the limit of {max} bytes (the API takes at most 100 MB)"
         ),
         Limit::Pages => format!("document of {actual} pages is over the limit of {max} pages"),
+        Limit::Memory => format!(
+            "preparing it needs about {} MiB of memory, over the {} MiB one file may use (--max-memory less 48 MiB for the process)",
+            actual.div_ceil(1 << 20),
+            max >> 20
+        ),
     }
 }
 

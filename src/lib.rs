@@ -5,7 +5,7 @@
 //! images to about 4 MP, upright, and passes everything else through untouched.
 //!
 //! The pipeline reads top to bottom in the modules:
-//! [`detect`](mod@detect) → [`plan`](mod@plan) → decode (one codec module per format) → [`resize`](mod@resize)
+//! [`detect`](mod@detect) → [`server_safe`](mod@server_safe) → [`plan`](mod@plan) → decode (one codec module per format) → [`resize`](mod@resize)
 //! → [`orientation`] → encode (the [`encoding`] chosen by content) → [`output`].
 //!
 //! ```
@@ -20,12 +20,15 @@
 #![warn(missing_docs)]
 
 mod batch;
+#[doc(hidden)]
+pub mod bench_api;
 pub(crate) mod codec;
 pub mod detect;
 pub mod encoding;
 mod error;
 mod format;
 pub mod geometry;
+pub mod memory;
 mod options;
 pub mod orientation;
 pub mod output;
@@ -33,6 +36,7 @@ mod pixels;
 pub mod plan;
 mod prepare;
 pub mod resize;
+pub mod server_safe;
 pub mod upload;
 
 pub use batch::{

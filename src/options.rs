@@ -37,6 +37,12 @@ pub struct PrepareOptions {
     /// The format of re-encoded single images: chosen by content, or always JPEG / PNG, or the
     /// input's own. Default: [`OutputFormat::Auto`].
     pub output_format: OutputFormat,
+    /// Memory, in bytes, that preparing may use: one file whose work is estimated to need more
+    /// is refused with `too_large` before anything is allocated, and a batch
+    /// ([`prepare_batch`](crate::prepare_batch)) admits files only while their estimates,
+    /// plus a 48 MiB reserve for the process itself, fit in it together (see
+    /// [`memory`](crate::memory)). Default: `1 << 30` (1 GiB).
+    pub max_memory: u64,
 }
 
 /// What a [`PageSelection`] does with the pages it lists.
@@ -109,6 +115,7 @@ impl Default for PrepareOptions {
             pdf_password: None,
             pdf_pages: None,
             output_format: OutputFormat::Auto,
+            max_memory: 1 << 30,
         }
     }
 }
@@ -138,6 +145,12 @@ impl PrepareOptions {
             return Err(Error::Config(
                 "the input pixel limit must be positive".into(),
             ));
+        }
+        if self.max_memory < 64 << 20 {
+            return Err(Error::Config(format!(
+                "--max-memory must be at least 64 MiB, not {} bytes",
+                self.max_memory
+            )));
         }
         Ok(())
     }

@@ -8,6 +8,7 @@ use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
 use crate::options::PrepareOptions;
+use crate::server_safe::{server_safe, Safety};
 
 /// What preparation did to a file, as reported in `"action"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -51,11 +52,20 @@ pub enum Plan {
         /// The format to encode.
         output: Format,
     },
-    /// Within budget, but in a form the API does not take (a HEIF that is not one HEVC still
-    /// image): decode and re-encode at the same size as `output`.
+    /// Within budget, but in a form the API or common decoders do not read (see
+    /// [`server_safe`]): decode and re-encode at the same size as `output` (every page, for a
+    /// TIFF).
     Convert {
         /// The format to encode.
         output: Format,
+        /// Why, for the report.
+        reason: String,
+    },
+    /// Within budget, but with bytes that decoders skip or refuse (junk between JPEG markers,
+    /// a PNG text-chunk bomb): drop them, keep every other byte.
+    Repair {
+        /// Why, for the report.
+        reason: String,
     },
     /// Multi-page TIFF: scale the pages over budget, keep the others' pixels.
     DownscalePages {
@@ -77,7 +87,9 @@ pub fn output_format(detected: &Detected) -> Format {
 
 /// Decides what to do with a file of `byte_len` bytes that detection described as `detected`.
 ///
-/// Refusals (animation, encryption, limits) come back as the error to report.
+/// Refusals (animation, limits, damage or variants found by [`server_safe`]) come back as
+/// the error to report. Within budget, a file passes through only when [`server_safe`] says
+/// so; otherwise it is converted or repaired.
 ///
 /// ```
 /// use mindee_prep::{detect, plan, Plan, PrepareOptions};
@@ -99,6 +111,12 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
             max: max_input,
         });
     }
+    let safety = server_safe(detected)?;
+    let within_budget = || match safety.clone() {
+        Safety::Safe => Plan::PassThrough,
+        Safety::Convert { output, reason } => Plan::Convert { output, reason },
+        Safety::Repair { reason } => Plan::Repair { reason },
+    };
     let (max, target) = (options.max_pixels(), options.target_pixels());
     let decision = match &detected.details {
         Details::Pdf(_) => Plan::RewritePdf,
@@ -111,7 +129,7 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
             if pages.iter().any(Option::is_some) {
                 Plan::DownscalePages { pages }
             } else {
-                Plan::PassThrough
+                within_budget()
             }
         }
         _ => match budget_size(detected.width, detected.height, max, target) {
@@ -120,11 +138,7 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
                 height,
                 output: output_format(detected),
             },
-            // The API takes a HEIF only as one HEVC still image: anything else is converted.
-            None if detected.format == Format::Heif => Plan::Convert {
-                output: output_format(detected),
-            },
-            None => Plan::PassThrough,
+            None => within_budget(),
         },
     };
     if decision == Plan::PassThrough && byte_len > options.max_output_bytes {
@@ -167,6 +181,10 @@ mod tests {
                 progressive: false,
                 adobe_transform: None,
                 precision: 8,
+                arithmetic: false,
+                lossless: false,
+                hierarchical: false,
+                extraneous_bytes: 0,
             }),
         )
     }
@@ -252,20 +270,44 @@ mod tests {
         d.details = Details::Heif(crate::detect::HeifInfo {
             major_brand: "mif1".into(),
             compatible_brands: vec![],
-            primary_item_type: Some("unci".into()),
+            primary_item_type: Some("jpeg".into()),
             has_primary_item: true,
+            tracks: false,
+            other_images: 0,
         });
-        assert_eq!(
+        assert!(matches!(
             plan(&d, 1, &PrepareOptions::default()).unwrap(),
             Plan::Convert {
-                output: Format::Jpeg
+                output: Format::Jpeg,
+                ..
             }
-        );
+        ));
         d.format = Format::Heic;
         assert_eq!(
             plan(&d, 1, &PrepareOptions::default()).unwrap(),
             Plan::PassThrough
         );
+    }
+
+    #[test]
+    fn within_budget_unsafe_variants_are_converted_and_over_budget_ones_downscaled() {
+        let mut d = jpeg(2000, 1500);
+        if let Details::Jpeg(info) = &mut d.details {
+            info.precision = 12;
+        }
+        assert_eq!(
+            plan(&d, 1, &PrepareOptions::default()).unwrap(),
+            Plan::Convert {
+                output: Format::Jpeg,
+                reason: "12-bit JPEG is not widely decodable".into()
+            }
+        );
+        d.width = 6000;
+        d.height = 4000;
+        assert!(matches!(
+            plan(&d, 1, &PrepareOptions::default()).unwrap(),
+            Plan::Downscale { .. }
+        ));
     }
 
     #[test]

@@ -10,11 +10,12 @@ use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
 use crate::encoding::{
     candidates, colours, guard, jpeg_quality, keeps_strokes, legibility_note, median_black_run,
-    Content, Encoding,
+    Content, Encoding, OutputFormat,
 };
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
+use crate::memory::{self, Admission};
 use crate::options::PrepareOptions;
 use crate::orientation::Orientation;
 use crate::pixels::Pixels;
@@ -130,7 +131,7 @@ impl Prepared {
 /// assert_eq!((report.out_width, report.out_height), (2450, 1633));
 /// ```
 pub fn prepare(data: &[u8], options: &PrepareOptions) -> Result<Prepared> {
-    let (bytes, report) = prepare_inner(data, options)?;
+    let (bytes, report) = prepare_inner(data, options, &mut Admission::alone())?;
     Ok(Prepared {
         bytes: bytes.unwrap_or_else(|| data.to_vec()),
         report,
@@ -139,7 +140,16 @@ pub fn prepare(data: &[u8], options: &PrepareOptions) -> Result<Prepared> {
 
 /// [`prepare`] for bytes you own: a pass-through hands the same buffer back without a copy.
 pub fn prepare_owned(data: Vec<u8>, options: &PrepareOptions) -> Result<Prepared> {
-    let (bytes, report) = prepare_inner(&data, options)?;
+    prepare_admitted(data, options, &mut Admission::alone())
+}
+
+/// [`prepare_owned`] under a batch's memory budget: the work is admitted by its estimate.
+pub(crate) fn prepare_admitted(
+    data: Vec<u8>,
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<Prepared> {
+    let (bytes, report) = prepare_inner(&data, options, admission)?;
     Ok(Prepared {
         bytes: bytes.unwrap_or(data),
         report,
@@ -147,10 +157,29 @@ pub fn prepare_owned(data: Vec<u8>, options: &PrepareOptions) -> Result<Prepared
 }
 
 /// The new bytes (`None`: the original ones) and the report.
-fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8>>, Report)> {
+fn prepare_inner(
+    data: &[u8],
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<(Option<Vec<u8>>, Report)> {
     options.validate()?;
     let detected = detect(data)?;
     let decision = plan(&detected, data.len() as u64, options)?;
+    let len = data.len() as u64;
+    let mut need = memory::footprint(&detected, &decision);
+    if decision == Plan::RewritePdf {
+        // lopdf's parsed objects and the saved copy.
+        need = need.saturating_add(len.saturating_mul(3));
+    }
+    // A progressive JPEG's coefficients are bounded by libjpeg itself (`max_memory_to_use`),
+    // which counts them exactly: the estimate (every component at full resolution) only
+    // sizes the reservation.
+    let libjpeg_bounded = streams_jpeg(&detected, &decision);
+    let limit = memory::file_limit(options);
+    if !libjpeg_bounded && need.saturating_add(len) > limit {
+        return Err(memory::too_large(need.saturating_add(len), options));
+    }
+    admission.grow(need.min(limit.saturating_sub(len)));
     let (width, height) = detected
         .orientation
         .displayed_size(detected.width, detected.height);
@@ -192,13 +221,16 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
                 Some(Encoding::Jpeg(_))
             );
             if detected.format == Format::Jpeg && jpeg_first {
-                if let Some(out) = downscale_jpeg(data, &detected, (w, h), quality)? {
+                if let Some(out) = downscale_jpeg(data, &detected, (w, h), quality, options)? {
                     let q = Encoding::Jpeg(quality);
                     let report = guard_report(out.bytes.len(), &[q], q, None, &base);
                     return finish(with_output(out, q, Action::Downscaled, report), options);
                 }
             }
-            let decoded = guarded(detected.format, || decode(data, &detected, (w, h), options))?;
+            let threads = admission.decoder_threads;
+            let decoded = guarded(detected.format, || {
+                decode(data, &detected, (w, h), options, threads)
+            })?;
             let (pixels, orientation, (tw, th)) = match decoded {
                 Decoded::Stored(pixels) => (pixels, detected.orientation, (w, h)),
                 // Already upright (and maybe cropped by `clap`): size the budget on what came out.
@@ -229,54 +261,63 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             let upright = orientation.apply(resize(pixels, tw, th));
             encoded(upright, &list, palette.as_deref(), Action::Downscaled, base)?
         }
-        Plan::Convert { output: _ } => {
-            let upright =
-                match guarded(detected.format, || decode(data, &detected, (0, 0), options))? {
-                    Decoded::Stored(pixels) => detected.orientation.apply(pixels),
-                    Decoded::Upright(pixels) => pixels,
-                };
+        Plan::Convert { output, reason } => {
+            let base = Report {
+                reason: Some(reason),
+                ..base
+            };
+            if let Details::Tiff(info) = &detected.details {
+                // Every page decoded and written again as classic 8-bit TIFF, none scaled.
+                let keep = vec![None; info.pages.len()];
+                let out = tiff_pages(data, info, &keep, options)?;
+                return finish(tiff_report(out, info, Action::Converted, base), options);
+            }
             let quality = source_quality(data, &detected, options);
+            let size = (detected.width, detected.height);
+            if output == Format::Jpeg && options.output_format != OutputFormat::Png {
+                // Streamed at full size (12-bit and arithmetic-coded files included).
+                if let Some(out) = downscale_jpeg(data, &detected, size, quality, options)? {
+                    let q = Encoding::Jpeg(quality);
+                    let report = guard_report(out.bytes.len(), &[q], q, None, &base);
+                    return finish(with_output(out, q, Action::Converted, report), options);
+                }
+            }
+            let threads = admission.decoder_threads;
+            let upright = match guarded(detected.format, || {
+                decode(data, &detected, (0, 0), options, threads)
+            })? {
+                Decoded::Stored(pixels) => detected.orientation.apply(pixels),
+                Decoded::Upright(pixels) => pixels,
+            };
             let (content, palette) = content_of(&detected, &upright, upright.width(), quality);
             let list = candidates(&content, options.output_format);
             encoded(upright, &list, palette.as_deref(), Action::Converted, base)?
         }
-        Plan::DownscalePages { pages: targets } => {
-            let Details::Tiff(info) = &detected.details else {
-                return Err(Error::corrupt(
-                    detected.format,
-                    "page plan for a non-TIFF file",
-                ));
+        Plan::Repair { reason } => {
+            let bytes = match &detected.details {
+                Details::Jpeg(_) => codec::jpeg::strip_extraneous(data)?,
+                Details::Png(_) => codec::png::strip_bombs(data)?,
+                _ => {
+                    return Err(Error::Internal(format!(
+                        "no repair for {} files",
+                        detected.format
+                    )))
+                }
             };
-            let limit = options.max_input_pixels();
-            let out = guarded(Format::Tiff, || {
-                codec::tiff::prepare_pages(data, &info.pages, &targets, limit)
-            })?;
-            let upright = |p: &crate::detect::TiffPage| {
-                let (w, h) =
-                    crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
-                [w, h]
-            };
-            let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
-            let bigger = out.bytes.len() as u64 > data.len() as u64;
-            let reason = bigger.then(|| match out.rejected {
-                Some(why) => format!("{why}; gray kept for legibility"),
-                None => format!(
-                    "{} is the smallest lossless coding of these pages",
-                    out.encoding
-                ),
-            });
             let report = Report {
-                action: Action::Downscaled,
-                encoding: Some(out.encoding),
-                reason,
-                out_width,
-                out_height,
-                bytes_out: out.bytes.len() as u64,
-                page_sizes: Some(info.pages.iter().map(upright).collect()),
-                out_page_sizes: Some(out.sizes),
+                action: Action::Repaired,
+                bytes_out: bytes.len() as u64,
+                reason: Some(reason),
                 ..base
             };
-            (Some(out.bytes), report)
+            (Some(bytes), report)
+        }
+        Plan::DownscalePages { pages: targets } => {
+            let Details::Tiff(info) = &detected.details else {
+                return Err(Error::Internal("page plan for a non-TIFF file".into()));
+            };
+            let out = tiff_pages(data, info, &targets, options)?;
+            tiff_report(out, info, Action::Downscaled, base)
         }
         Plan::RewritePdf => {
             let offset = match &detected.details {
@@ -286,7 +327,21 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
             // Junk before `%PDF-` (mail headers, a BOM) goes: offsets inside the file are
             // relative to the header in practice, and readers are lenient either way.
             let body = &data[offset..];
-            let out = guarded(Format::Pdf, || codec::pdf::rewrite(body, options))?;
+            let encrypted = matches!(&detected.details, Details::Pdf(pdf) if pdf.encrypted);
+            let out = guarded(Format::Pdf, || {
+                codec::pdf::rewrite(body, options, &mut *admission)
+            })
+            .map_err(|e| {
+                // The file names an encryption dictionary: whatever else is wrong with it,
+                // the API refuses it for that, and that is what the user can act on.
+                if encrypted && e.kind() == crate::ErrorKind::Corrupt {
+                    Error::EncryptedPdf {
+                        hint: "it is also damaged: remove the password and repair it first",
+                    }
+                } else {
+                    e
+                }
+            })?;
             let action = if out.downscaled {
                 Action::Downscaled
             } else if out.repaired || offset > 0 {
@@ -314,6 +369,58 @@ fn prepare_inner(data: &[u8], options: &PrepareOptions) -> Result<(Option<Vec<u8
         }
     };
     finish((bytes, report), options)
+}
+
+/// Every page of a TIFF decoded, scaled where `targets` says, written as one classic TIFF.
+fn tiff_pages(
+    data: &[u8],
+    info: &crate::detect::TiffInfo,
+    targets: &[Option<(u32, u32)>],
+    options: &PrepareOptions,
+) -> Result<codec::tiff::PagesOut> {
+    let limit = options.max_input_pixels();
+    guarded(Format::Tiff, || {
+        codec::tiff::prepare_pages(data, &info.pages, targets, limit)
+    })
+}
+
+/// The bytes and report of a rewritten TIFF.
+fn tiff_report(
+    out: codec::tiff::PagesOut,
+    info: &crate::detect::TiffInfo,
+    action: Action,
+    base: Report,
+) -> (Option<Vec<u8>>, Report) {
+    let upright = |p: &crate::detect::TiffPage| {
+        let (w, h) = crate::Orientation::from_exif(p.orientation).displayed_size(p.width, p.height);
+        [w, h]
+    };
+    let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+    let bigger = out.bytes.len() as u64 > base.bytes_in;
+    let size_reason = bigger.then(|| match &out.rejected {
+        Some(why) => format!("{why}; gray kept for legibility"),
+        None => format!(
+            "{} is the smallest lossless coding of these pages",
+            out.encoding
+        ),
+    });
+    let reason = match (base.reason.clone(), size_reason) {
+        (Some(why), Some(size)) => Some(format!("{why}; {size}")),
+        (why, size) => why.or(size),
+    };
+    let report = Report {
+        action,
+        output_format: Format::Tiff,
+        encoding: Some(out.encoding),
+        reason,
+        out_width,
+        out_height,
+        bytes_out: out.bytes.len() as u64,
+        page_sizes: Some(info.pages.iter().map(upright).collect()),
+        out_page_sizes: Some(out.sizes),
+        ..base
+    };
+    (Some(out.bytes), report)
 }
 
 /// Applies the output size limit to a finished result.
@@ -351,6 +458,13 @@ fn encoded(
                     codec::png::encode_in_palette(&upright, palette)
                 }
                 _ => codec::encode(&upright, encoding),
+            })
+            .map_err(|e| match e {
+                // A panic while encoding pixels that decoded fine is our failure, not damage.
+                Error::Corrupt { what, .. } => {
+                    Error::Internal(format!("the {} encoder: {what}", encoding.format()))
+                }
+                other => other,
             })
         },
         Vec::len,
@@ -395,8 +509,9 @@ fn guard_report(
 /// The JPEG quality to write: the option, capped by the source JPEG's own (re-saving a q60
 /// photo at q85 only spends bytes on its artefacts).
 fn source_quality(data: &[u8], detected: &Detected, options: &PrepareOptions) -> u8 {
-    match detected.format {
-        Format::Jpeg => {
+    match &detected.details {
+        // 12-bit tables are on another scale: only 8-bit files are estimated.
+        Details::Jpeg(info) if info.precision == 8 => {
             jpeg_quality(data).map_or(options.jpeg_quality, |q| q.min(options.jpeg_quality))
         }
         _ => options.jpeg_quality,
@@ -482,23 +597,54 @@ fn with_output(
 }
 
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
-/// file needs the whole-image path (CMYK, YCCK, 12-bit).
+/// file needs the whole-image path (CMYK, YCCK).
 fn downscale_jpeg(
     data: &[u8],
     detected: &Detected,
     target: (u32, u32),
     quality: u8,
+    options: &PrepareOptions,
 ) -> Result<Option<Encoded>> {
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
-    if info.components == 4 || info.precision != 8 {
+    if info.components == 4 {
         return Ok(None);
     }
     let size = (detected.width, detected.height);
+    // What libjpeg may allocate (a progressive file's coefficients): the file's limit, less
+    // the input it reads from.
+    let libjpeg_memory = memory::file_limit(options).saturating_sub(data.len() as u64);
     guarded(Format::Jpeg, || {
-        codec::jpeg::downscale(data, size, target, detected.orientation, quality)
+        codec::jpeg::downscale(
+            data,
+            size,
+            target,
+            detected.orientation,
+            quality,
+            libjpeg_memory,
+        )
     })
+    .map_err(|e| match e {
+        // Say what the file needs, against the limit the user set.
+        Error::TooLarge {
+            limit: Limit::Memory,
+            ..
+        } => {
+            let coefficients = memory::progressive_jpeg_bytes(size.0, size.1, info.components);
+            memory::too_large(coefficients.saturating_add(data.len() as u64), options)
+        }
+        other => other,
+    })
+}
+
+/// True when `plan` sends `detected` down the streamed JPEG path ([`downscale_jpeg`]).
+fn streams_jpeg(detected: &Detected, plan: &Plan) -> bool {
+    matches!(
+        (&detected.details, plan),
+        (Details::Jpeg(info), Plan::Downscale { output: Format::Jpeg, .. })
+            if info.components != 4 && info.precision == 8
+    )
 }
 
 /// Decoded pixels, as stored (orientation still to apply) or already upright.
@@ -513,6 +659,7 @@ fn decode(
     detected: &Detected,
     target: (u32, u32),
     options: &PrepareOptions,
+    threads: u32,
 ) -> Result<Decoded> {
     let (w, h) = (detected.width, detected.height);
     let limit = options.max_input_pixels();
@@ -524,7 +671,9 @@ fn decode(
         }
         Details::Png(_) => codec::png::decode(data, w, h, limit).map(Decoded::Stored),
         Details::Webp(_) => codec::webp::decode(data, w, h, limit).map(Decoded::Stored),
-        Details::Heif(_) => codec::heif::decode(data, detected.format, limit).map(Decoded::Upright),
+        Details::Heif(_) => {
+            codec::heif::decode(data, detected.format, limit, threads).map(Decoded::Upright)
+        }
         _ => Err(Error::Undecodable {
             format: detected.format,
             detail: format!("{} decoding is not in this build", detected.format),

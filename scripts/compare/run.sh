@@ -2,7 +2,7 @@
 # `make compare` (issue 6): builds the release binary, installs the peers when missing
 # (Debian: libvips-tools, imagemagick, time, libtiff-tools; PyPI, in a virtualenv under target/:
 # Pillow, pillow-heif, numpy, pikepdf, and the official SDK `mindee` for its PDF `compress`), generates the inputs into target/compare-inputs (cached),
-# then times every job and writes BENCHMARKS.md. Extra arguments go to compare.py
+# then times every job and writes BENCHMARKS.md; then the in-process row (python/, inprocess.py). Extra arguments go to compare.py
 # (e.g. `--only jpeg24,heic12`). COMPARE_RUNS / COMPARE_BATCH_RUNS / COMPARE_WAIT tune it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,3 +39,12 @@ cargo build --release --bin mindee-prep
 "$VENV/bin/python" scripts/compare/make_inputs.py "$INPUTS"
 "$VENV/bin/python" scripts/compare/compare.py --bin "$TARGET/release/mindee-prep" \
   --inputs "$INPUTS" --work "$WORK" --out "$ROOT/BENCHMARKS.md" "$@"
+
+# The in-process row (issue 12): a release wheel of python/ in the same virtualenv, then
+# mindee_prep.prepare against Pillow and the SDK's compress, and the overhead over the CLI.
+"$VENV/bin/pip" install -q --disable-pip-version-check 'maturin==1.16.0'
+rm -rf "$TARGET/compare-wheels"
+CARGO_TARGET_DIR="$TARGET" "$VENV/bin/maturin" build --release --quiet \
+  --manifest-path python/Cargo.toml --interpreter "$VENV/bin/python" --out "$TARGET/compare-wheels"
+"$VENV/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps "$TARGET"/compare-wheels/mindee_prep-*.whl
+"$VENV/bin/python" scripts/compare/inprocess.py --bin "$TARGET/release/mindee-prep" --out "$ROOT/BENCHMARKS.md"

@@ -72,6 +72,37 @@ pub struct PrepareFlags {
     /// PDF: apply --pages / --remove-pages only to documents of at least this many pages.
     #[arg(long = "min-pages", default_value_t = 0)]
     min_pages: u32,
+    /// Memory the whole run may use for preparing (e.g. 512M, 2G; a plain number is MiB):
+    /// files wait for their share, and one that needs more is refused with too_large.
+    #[arg(long = "max-memory", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    max_memory: u64,
+}
+
+/// `512M`, `2G`, `1.5G`, `100000K` or a plain number of MiB, in bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => text.split_at(at),
+        None => (text, "M"),
+    };
+    let shift = match unit
+        .to_ascii_uppercase()
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        _ => return Err(format!("unknown unit {unit:?}: use K, M or G")),
+    };
+    let value: f64 = number
+        .trim()
+        .parse()
+        .map_err(|_| format!("not a size: {text:?}"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("not a positive size: {text:?}"));
+    }
+    Ok((value * f64::from(1u32 << shift)) as u64)
 }
 
 impl PrepareFlags {
@@ -84,6 +115,7 @@ impl PrepareFlags {
             pdf_password: self.pdf_password.clone(),
             pdf_pages: self.page_selection(),
             output_format: self.output_format,
+            max_memory: self.max_memory,
             ..PrepareOptions::default()
         }
     }
@@ -114,13 +146,11 @@ pub fn run(args: PrepareArgs) -> ExitCode {
     if let Err(e) = std::fs::create_dir_all(&args.out_dir) {
         return super::usage_error(format!("cannot create {}: {e}", args.out_dir.display()));
     }
-    let pool = match rayon::ThreadPoolBuilder::new()
+    // Files run one per worker and their pages and images on rayon's global pool: both get
+    // --jobs threads. (Building the global pool fails only if something already built it.)
+    let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(args.jobs.unwrap_or(0))
-        .build()
-    {
-        Ok(pool) => pool,
-        Err(e) => return super::usage_error(format!("cannot start workers: {e}")),
-    };
+        .build_global();
     let stems = output::unique_stems(&files);
     let jobs: Vec<(PathBuf, String)> = files.into_iter().zip(stems).collect();
 
@@ -140,7 +170,7 @@ pub fn run(args: PrepareArgs) -> ExitCode {
     let paths: Vec<&PathBuf> = jobs.iter().map(|(p, _)| p).collect();
     let out_dir = &args.out_dir;
     let printer = OrderedPrinter::default();
-    let lines: Vec<Value> = pool.install(|| {
+    let lines: Vec<Value> = {
         prepare_batch_with(&paths, &options, |item| {
             let input = item.path.display().to_string();
             let stem = &jobs[item.index].1;
@@ -164,7 +194,7 @@ pub fn run(args: PrepareArgs) -> ExitCode {
             progress.inc(1);
             line
         })
-    });
+    };
     progress.finish_and_clear();
 
     let failures = lines.iter().filter(|l| l["status"] != "ok").count();
@@ -203,5 +233,22 @@ impl OrderedPrinter {
             println!("{line}");
             *next += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_parse_with_binary_units() {
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512M"), Ok(512 << 20));
+        assert_eq!(parse_size("256"), Ok(256 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("64k"), Ok(64 << 10));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("-1G").is_err());
+        assert!(parse_size("3T").is_err());
     }
 }

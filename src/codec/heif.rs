@@ -4,25 +4,47 @@
 //! the pixels come out upright. Apple also writes an EXIF Orientation equal to the `irot`; per
 //! the HEIF spec that copy is informational, and it is never applied on top (that would turn
 //! the picture twice). Grid images (48 tiles on iPhones) are decoded by libheif's own worker
-//! threads, one per core.
+//! threads: one per core for a lone file, one per file when a batch runs a file per core.
 
 use libheif_rs::{
-    ColorSpace, DecodingOptions, HeifContext, HeifError, LibHeif, RgbChroma, SecurityLimits,
+    ColorSpace, DecodingOptions, HeifContext, HeifError, HeifErrorCode, LibHeif, RgbChroma,
+    SecurityLimits,
 };
 
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::pixels::Pixels;
 
+/// libheif's error, by its code: a coding or feature libheif lacks is `undecodable`, running
+/// out of memory is ours (`resource_limit`), the rest is damage in the file.
 fn corrupt(format: Format, e: HeifError) -> Error {
-    Error::corrupt(format, e.message.trim().to_string())
+    let message = e.message.trim().to_string();
+    match e.code {
+        HeifErrorCode::UnsupportedFeature
+        | HeifErrorCode::UnsupportedFileType
+        | HeifErrorCode::PluginLoadingError => Error::Undecodable {
+            format,
+            detail: message,
+        },
+        HeifErrorCode::MemoryAllocationError => Error::ResourceLimit {
+            what: format!("decoding the {format} image: {message}"),
+        },
+        _ => Error::corrupt(format, message),
+    }
 }
 
 /// Decodes the primary image, upright, as 8-bit gray, RGB or RGBA.
 ///
 /// `limit_pixels` bounds what libheif may allocate for any image in the file (its own security
-/// limits stay on, only this one is tightened to ours).
-pub(crate) fn decode(data: &[u8], format: Format, limit_pixels: u64) -> Result<Pixels> {
+/// limits stay on, only this one is tightened to ours). libheif decodes grid tiles on
+/// `threads` threads of its own: every core for a lone file, fewer when a batch already runs
+/// a file per core (so its threads and rayon's are not multiplied).
+pub(crate) fn decode(
+    data: &[u8],
+    format: Format,
+    limit_pixels: u64,
+    threads: u32,
+) -> Result<Pixels> {
     let err = |e| corrupt(format, e);
     let lib = LibHeif::new();
     let mut context = HeifContext::new().map_err(err)?;
@@ -30,8 +52,8 @@ pub(crate) fn decode(data: &[u8], format: Format, limit_pixels: u64) -> Result<P
     limits.set_max_image_size_pixels(limit_pixels);
     context.set_security_limits(&limits).map_err(err)?;
     context.read_bytes(data).map_err(err)?;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    context.set_max_decoding_threads(threads as u32);
+    let threads = threads.max(1);
+    context.set_max_decoding_threads(threads);
 
     let handle = context.primary_image_handle().map_err(err)?;
     let pixels = u64::from(handle.width()) * u64::from(handle.height());
@@ -56,7 +78,7 @@ pub(crate) fn decode(data: &[u8], format: Format, limit_pixels: u64) -> Result<P
     let mut options = DecodingOptions::new();
     if let Some(options) = options.as_mut() {
         options.set_convert_hdr_to_8bit(true); // 10- and 12-bit images become 8-bit
-        options.set_num_library_threads(threads as u32);
+        options.set_num_library_threads(threads);
     }
     let image = lib.decode(&handle, color_space, options).map_err(err)?;
     let planes = image.planes();

@@ -116,6 +116,13 @@ pub(crate) fn image_limits(width: u32, height: u32, limit_pixels: u64) -> Result
 /// Maps an `image` crate error on decoding `format` to ours.
 pub(crate) fn image_error(format: Format, e: image::ImageError) -> Error {
     match e {
+        image::ImageError::Limits(l)
+            if matches!(l.kind(), image::error::LimitErrorKind::InsufficientMemory) =>
+        {
+            Error::ResourceLimit {
+                what: format!("decoding the {format} image: {l}"),
+            }
+        }
         image::ImageError::Limits(l) => Error::corrupt(format, format!("decoder limit: {l}")),
         image::ImageError::Unsupported(u) => Error::Undecodable {
             format,

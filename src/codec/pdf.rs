@@ -4,6 +4,7 @@
 //! because an image always fills its unit square, whatever its pixel size.
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::io::Read;
 
 use lopdf::{Dictionary, Document, LoadOptions, Object, ObjectId, Stream};
 use rayon::prelude::*;
@@ -13,6 +14,7 @@ use crate::detect::{detect, Details};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
+use crate::memory::{self, Admission};
 use crate::options::PrepareOptions;
 use crate::pixels::Pixels;
 use crate::resize::resize;
@@ -59,7 +61,15 @@ fn corrupt(what: impl std::fmt::Display) -> Error {
 /// Loads `data` (starting at `%PDF-`), decrypts, applies the page selection and shrinks
 /// oversized images. The original bytes are kept (`bytes: None`) when none of that changed
 /// anything.
-pub(crate) fn rewrite(data: &[u8], options: &PrepareOptions) -> Result<PdfOut> {
+///
+/// Images are inflated under `admission`'s share of memory: as many at once as fit in
+/// [`PrepareOptions::max_memory`] (less the document itself), one at a time when they do not
+/// fit together; one that needs more than that alone refuses the file with `too_large`.
+pub(crate) fn rewrite(
+    data: &[u8],
+    options: &PrepareOptions,
+    admission: &mut Admission<'_>,
+) -> Result<PdfOut> {
     let load = LoadOptions {
         password: options.pdf_password.clone(),
         ..LoadOptions::default()
@@ -124,14 +134,37 @@ pub(crate) fn rewrite(data: &[u8], options: &PrepareOptions) -> Result<PdfOut> {
         .filter_map(|(&id, &(w, h))| Some((id, budget_size(w, h, max, target)?)))
         .collect();
     let quality = options.jpeg_quality;
-    let replaced: Vec<(ObjectId, Replacement)> = jobs
-        .par_iter()
-        .filter_map(|&(id, size)| {
+    // The document (parsed objects, the saved copy) is counted by the caller; the images
+    // share what is left of the file's limit.
+    let allowance =
+        memory::file_limit(options).saturating_sub((data.len() as u64).saturating_mul(4));
+    let costs: Vec<u64> = jobs
+        .iter()
+        .map(|&(id, target)| image_cost(&doc, id, target))
+        .collect();
+    if let Some(&worst) = costs.iter().max() {
+        if worst > allowance {
+            let document = (data.len() as u64).saturating_mul(4);
+            return Err(memory::too_large(worst.saturating_add(document), options));
+        }
+    }
+    let groups = memory::groups_within(&costs, allowance);
+    admission.grow(
+        groups
+            .iter()
+            .map(|g| g.iter().map(|&i| costs[i]).sum::<u64>())
+            .max()
+            .unwrap_or(0),
+    );
+    let mut replaced: Vec<(ObjectId, Replacement)> = Vec::new();
+    for group in groups {
+        replaced.par_extend(group.par_iter().filter_map(|&i| {
+            let (id, size) = jobs[i];
             let stream = doc.get_object(id).ok()?.as_stream().ok()?;
             // An image we cannot decode is left as it is: the page still renders.
-            shrink_image(&doc, stream, size, quality).map(|r| (id, r))
-        })
-        .collect();
+            shrink_image(&doc, stream, size, quality, allowance).map(|r| (id, r))
+        }));
+    }
     let mut out_sizes = sizes.clone();
     for (id, replacement) in &replaced {
         out_sizes.insert(*id, (replacement.width, replacement.height));
@@ -163,7 +196,7 @@ pub(crate) fn rewrite(data: &[u8], options: &PrepareOptions) -> Result<PdfOut> {
     let bytes = if repaired || selected || downscaled {
         let mut out = Vec::with_capacity(data.len());
         doc.save_to(&mut out)
-            .map_err(|e| corrupt(format!("cannot save it again ({e})")))?;
+            .map_err(|e| Error::encoder(Format::Pdf, format!("cannot save it again ({e})")))?;
         Some(out)
     } else {
         None
@@ -267,6 +300,222 @@ fn image_size(doc: &Document, id: ObjectId) -> Option<(u32, u32)> {
     (w > 0 && h > 0).then_some((w, h))
 }
 
+/// The rows of an 8-bit Flate-only image, inflated on demand (`None` for other filters, TIFF
+/// predictors and parameters that do not match the image, which lopdf's whole-image path
+/// reads). A zlib header that does not check out is read as raw deflate, as lopdf does.
+fn flate_rows<'s>(
+    stream: &'s Stream,
+    filters: &[Vec<u8>],
+    width: u32,
+    channels: usize,
+) -> Option<Rows<'s>> {
+    if filters.len() != 1 || filters[0] != b"FlateDecode" {
+        return None;
+    }
+    let mut png = false;
+    if let Ok(params) = stream.dict.get(b"DecodeParms") {
+        // Indirect or per-filter parameters: left to lopdf.
+        let params = params.as_dict().ok()?;
+        match integer(params, b"Predictor").unwrap_or(1) {
+            1 => {}
+            10..=15 => {
+                let matches = integer(params, b"Colors").unwrap_or(1) == channels as i64
+                    && integer(params, b"BitsPerComponent").unwrap_or(8) == 8
+                    && integer(params, b"Columns").unwrap_or(1) == i64::from(width);
+                if !matches {
+                    return None;
+                }
+                png = true;
+            }
+            _ => return None,
+        }
+    }
+    let content = stream.content.as_slice();
+    let zlib = content.len() >= 2
+        && content[0] & 0x0f == 8
+        && (u16::from(content[0]) << 8 | u16::from(content[1])) % 31 == 0;
+    let reader: Box<dyn Read + 's> = if zlib {
+        Box::new(flate2::read::ZlibDecoder::new(content))
+    } else {
+        Box::new(flate2::read::DeflateDecoder::new(content.get(2..)?))
+    };
+    let stride = (width as usize).checked_mul(channels)?;
+    Some(Rows {
+        reader,
+        png,
+        bpp: channels,
+        previous: if png { vec![0; stride] } else { Vec::new() },
+    })
+}
+
+/// Inflated rows, with PNG predictors (PDF `Predictor` 10-15) undone row by row: each row
+/// needs only the one above it.
+struct Rows<'s> {
+    reader: Box<dyn Read + 's>,
+    png: bool,
+    bpp: usize,
+    previous: Vec<u8>,
+}
+
+impl Rows<'_> {
+    /// Fills `out` with whole rows.
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<()> {
+        if !self.png {
+            return self.reader.read_exact(out);
+        }
+        let stride = self.previous.len();
+        for row in out.chunks_exact_mut(stride) {
+            let mut tag = [0u8];
+            self.reader.read_exact(&mut tag)?;
+            self.reader.read_exact(row)?;
+            unfilter(tag[0], row, &self.previous, self.bpp)?;
+            self.previous.copy_from_slice(row);
+        }
+        Ok(())
+    }
+}
+
+/// Undoes one PNG filter on `row`, given the row above (zeros for the first).
+fn unfilter(kind: u8, row: &mut [u8], up: &[u8], bpp: usize) -> std::io::Result<()> {
+    match kind {
+        0 => {}
+        1 => {
+            for i in bpp..row.len() {
+                row[i] = row[i].wrapping_add(row[i - bpp]);
+            }
+        }
+        2 => row
+            .iter_mut()
+            .zip(up)
+            .for_each(|(v, u)| *v = v.wrapping_add(*u)),
+        3 => {
+            for i in 0..row.len() {
+                let left = if i >= bpp { row[i - bpp] } else { 0 };
+                row[i] = row[i].wrapping_add(((u16::from(left) + u16::from(up[i])) / 2) as u8);
+            }
+        }
+        4 => {
+            for i in 0..row.len() {
+                let (a, c) = if i >= bpp {
+                    (row[i - bpp], up[i - bpp])
+                } else {
+                    (0, 0)
+                };
+                let b = up[i];
+                let p = i16::from(a) + i16::from(b) - i16::from(c);
+                let (pa, pb, pc) = (
+                    (p - i16::from(a)).abs(),
+                    (p - i16::from(b)).abs(),
+                    (p - i16::from(c)).abs(),
+                );
+                let predicted = if pa <= pb && pa <= pc {
+                    a
+                } else if pb <= pc {
+                    b
+                } else {
+                    c
+                };
+                row[i] = row[i].wrapping_add(predicted);
+            }
+        }
+        other => {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("unknown PNG filter {other}"),
+            ))
+        }
+    }
+    Ok(())
+}
+
+/// Inflates, scales and encodes an image row band by row band: the inflated image never
+/// exists whole (a bomb of zeros costs a window of rows, whatever its declared size).
+fn shrink_streamed(
+    mut samples: Rows<'_>,
+    (w, h): (u32, u32),
+    kind: Colours,
+    decode_inverted: bool,
+    target: (u32, u32),
+    quality: u8,
+) -> Option<Replacement> {
+    let in_channels = match kind {
+        Colours::Gray => 1usize,
+        Colours::Rgb => 3,
+        Colours::Cmyk => 4,
+    };
+    let stride = (w as usize).checked_mul(in_channels)?;
+    let mut raw = Vec::new();
+    let read = |buffer: &mut [u8], rows: u32| -> Result<()> {
+        let short = |e: std::io::Error| corrupt(format!("image data: {e}"));
+        let len = stride * rows as usize;
+        if kind != Colours::Cmyk {
+            return samples.read(&mut buffer[..len]).map_err(short);
+        }
+        raw.resize(len, 0);
+        samples.read(&mut raw).map_err(short)?;
+        if !decode_inverted {
+            raw.iter_mut().for_each(|v| *v = 255 - *v);
+        }
+        let rgb = crate::codec::jpeg::cmyk_to_rgb(&raw, true);
+        buffer[..rgb.len()].copy_from_slice(&rgb);
+        Ok(())
+    };
+    let channels = if kind == Colours::Cmyk {
+        3
+    } else {
+        in_channels as u8
+    };
+    // A short or broken stream leaves the image as it is, like the whole-image path.
+    let jpeg =
+        crate::codec::jpeg::resize_and_encode((w, h), target, channels, quality, read).ok()?;
+    Some(Replacement {
+        jpeg,
+        width: target.0.min(w),
+        height: target.1.min(h),
+        rgb_from_cmyk: kind == Colours::Cmyk,
+    })
+}
+
+/// Bytes that shrinking image `id` to `target` holds at its peak ([`shrink_image`]'s paths).
+fn image_cost(doc: &Document, id: ObjectId, target: (u32, u32)) -> u64 {
+    let Ok(stream) = doc.get_object(id).and_then(Object::as_stream) else {
+        return 0;
+    };
+    let Some((w, h)) = image_size(doc, id) else {
+        return 0;
+    };
+    let filters = stream.filters().unwrap_or_default();
+    if filters.last() == Some(&b"DCTDecode".as_slice()) {
+        // Filters before the DCT are undone into a copy of (at most) four times the content.
+        let outer = if filters.len() > 1 {
+            (stream.content.len() as u64).saturating_mul(4) + (1 << 20)
+        } else {
+            0
+        };
+        let baseline = detect(&stream.content).ok().is_some_and(|found| {
+            matches!(&found.details, Details::Jpeg(j) if !j.progressive && j.components != 4)
+        });
+        let decode = if baseline && filters.len() == 1 {
+            // Streams rows (see codec::jpeg::downscale).
+            u64::from(w) * 3 * 512 + memory::pdf_image_bytes(0, 0, 3, target)
+        } else {
+            memory::progressive_jpeg_bytes(w, h, 4) + memory::pdf_image_bytes(w, h, 4, target)
+        };
+        return outer + decode;
+    }
+    let channels = match colours(doc, &stream.dict) {
+        Some(Colours::Gray) => 1,
+        Some(Colours::Rgb) => 3,
+        _ => 4,
+    };
+    let filters: Vec<Vec<u8>> = filters.into_iter().map(<[u8]>::to_vec).collect();
+    let bits = integer(&stream.dict, b"BitsPerComponent");
+    if bits == Some(8) && flate_rows(stream, &filters, w, usize::from(channels)).is_some() {
+        return memory::streamed_bytes((w, h), channels, target);
+    }
+    memory::pdf_image_bytes(w, h, channels, target)
+}
+
 /// How an image's samples are coloured, as far as re-encoding cares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Colours {
@@ -345,6 +594,7 @@ fn shrink_image(
     stream: &Stream,
     target: (u32, u32),
     quality: u8,
+    max_memory: u64,
 ) -> Option<Replacement> {
     let dict = &stream.dict;
     if matches!(dict.get(b"ImageMask").and_then(Object::as_bool), Ok(true)) {
@@ -393,8 +643,15 @@ fn shrink_image(
         if !cmyk {
             // Gray and colour stream row by row; a PDF shows the stored pixels (no EXIF turn).
             let orientation = crate::orientation::Orientation::Normal;
-            if let Some(out) =
-                crate::codec::jpeg::downscale(&jpeg, (w, h), target, orientation, quality).ok()?
+            if let Some(out) = crate::codec::jpeg::downscale(
+                &jpeg,
+                (w, h),
+                target,
+                orientation,
+                quality,
+                max_memory,
+            )
+            .ok()?
             {
                 return Some(Replacement {
                     jpeg: out.bytes,
@@ -429,10 +686,16 @@ fn shrink_image(
             Colours::Rgb => 3,
             Colours::Cmyk => 4,
         };
+        if let Some(rows) = flate_rows(stream, &filters, w, channels) {
+            return shrink_streamed(rows, (w, h), kind, decode_inverted, target, quality);
+        }
         let expected = (w as usize)
             .checked_mul(h as usize)?
             .checked_mul(channels)?;
-        let mut samples = stream.decompressed_content_with_limit(expected).ok()?;
+        // A PNG predictor adds one filter byte per row before it is undone.
+        let mut samples = stream
+            .decompressed_content_with_limit(expected.checked_add(h as usize)?)
+            .ok()?;
         if samples.len() < expected {
             return None;
         }

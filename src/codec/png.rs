@@ -28,9 +28,26 @@ pub(crate) fn encode(pixels: &Pixels) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::Adaptive)
         .write_image(pixels.data(), pixels.width(), pixels.height(), color)
-        .map_err(|e| Error::ResourceLimit {
-            what: format!("PNG encoder: {e}"),
-        })?;
+        .map_err(|e| Error::encoder(Format::Png, e))?;
+    Ok(out)
+}
+
+/// The file without the text and ICC chunks that careful decoders refuse (see
+/// [`crate::detect::png`]'s limits); every other chunk, and anything after IEND, byte for byte.
+pub(crate) fn strip_bombs(data: &[u8]) -> Result<Vec<u8>> {
+    use crate::detect::png::{chunks, TextBudget};
+    let mut out = Vec::with_capacity(data.len());
+    out.extend_from_slice(&data[..8]);
+    let mut budget = TextBudget::default();
+    let mut end = 8;
+    for chunk in chunks(data) {
+        let chunk = chunk.map_err(|what| Error::corrupt(Format::Png, what))?;
+        end = chunk.end();
+        if !budget.take(&chunk) {
+            out.extend_from_slice(&data[chunk.start..end]);
+        }
+    }
+    out.extend_from_slice(&data[end..]);
     Ok(out)
 }
 

@@ -45,7 +45,7 @@ pub(crate) struct PagesOut {
 }
 
 /// Names a TIFF compression code for messages.
-fn compression_name(code: u16) -> String {
+pub(crate) fn compression_name(code: u16) -> String {
     match code {
         1 => "none".into(),
         2 => "CCITT modified Huffman (RLE)".into(),
@@ -141,8 +141,7 @@ pub(crate) fn prepare_pages(
     let reasons: Vec<String> = encoded.iter().filter_map(|(_, r)| r.clone()).collect();
     let rejected = (!reasons.is_empty()).then(|| reasons.join("; "));
     let pages: Vec<EncodedPage> = encoded.into_iter().map(|(p, _)| p).collect();
-    let bytes =
-        assemble(&pages).map_err(|e| Error::corrupt(Format::Tiff, format!("encoder: {e}")))?;
+    let bytes = assemble(&pages).map_err(|e| Error::encoder(Format::Tiff, e))?;
     Ok(PagesOut {
         bytes,
         sizes,
@@ -342,7 +341,13 @@ fn decode_generic<R: Read + Seek>(
         let plane = raw
             .get(p * stride..)
             .ok_or_else(|| PageError::Corrupt("short plane".into()))?;
-        converted.push(to_8bit(plane, w, h, per_plane, bits, !palette)?);
+        converted.push(to_8bit(
+            plane,
+            (w, h, per_plane),
+            bits,
+            page.sample_format,
+            !palette,
+        )?);
     }
     let mut data = if planes > 1 {
         let mut out = vec![0u8; w * h * samples];
@@ -379,15 +384,15 @@ fn decode_generic<R: Read + Seek>(
     })
 }
 
-/// Unpacks rows of `samples` samples of `bits` each (1, 2, 4, 8, 16; rows padded to a byte) to
-/// one byte per sample. `scale` maps the range to 0–255; without it (palette indices) values
-/// are kept.
+/// Unpacks rows of `samples` samples of `bits` each (1, 2, 4, 8, 16, 32; rows padded to a byte)
+/// to one byte per sample. `format` is the TIFF SampleFormat: unsigned (1), signed (2, shifted
+/// so that the most negative value is 0) or IEEE float (3, 32/64-bit: see [`float_to_8bit`]).
+/// `scale` maps the range to 0–255; without it (palette indices) values are kept.
 fn to_8bit(
     raw: &[u8],
-    w: usize,
-    h: usize,
-    samples: usize,
+    (w, h, samples): (usize, usize, usize),
     bits: u8,
+    format: u16,
     scale: bool,
 ) -> PageResult<Vec<u8>> {
     let row_samples = w * samples;
@@ -396,18 +401,35 @@ fn to_8bit(
     let raw = raw
         .get(..needed)
         .ok_or_else(|| PageError::Corrupt("fewer samples than the size says".into()))?;
+    let signed = format == 2;
+    match (format, bits) {
+        (3, 32 | 64) => return Ok(float_to_8bit(raw, bits)),
+        (3, _) => return Err(PageError::Undecodable(format!("{bits}-bit float samples"))),
+        (1 | 2, _) => {}
+        (other, _) => return Err(PageError::Undecodable(format!("sample format {other}"))),
+    }
     match bits {
+        8 if signed => Ok(raw.iter().map(|&b| (b as i8 as i16 + 128) as u8).collect()),
         8 => Ok(raw.to_vec()),
-        // The crate hands 16-bit samples over in native byte order.
+        // The crate hands 16- and 32-bit samples over in native byte order.
         16 => Ok(raw
             .chunks_exact(2)
             .map(|b| {
-                let v = u32::from(u16::from_ne_bytes([b[0], b[1]]));
+                let v = u16::from_ne_bytes([b[0], b[1]]);
+                let v = u32::from(if signed { v ^ 0x8000 } else { v });
                 if scale {
                     ((v * 255 + 32_767) / 65_535) as u8
                 } else {
                     v.min(255) as u8
                 }
+            })
+            .collect()),
+        32 => Ok(raw
+            .chunks_exact(4)
+            .map(|b| {
+                let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                let v = u64::from(if signed { v ^ 0x8000_0000 } else { v });
+                ((v * 255 + u64::from(u32::MAX / 2)) / u64::from(u32::MAX)) as u8
             })
             .collect()),
         1 | 2 | 4 => {
@@ -426,6 +448,45 @@ fn to_8bit(
         }
         other => Err(PageError::Undecodable(format!("{other}-bit samples"))),
     }
+}
+
+/// Float samples (native order) to 8 bits. Float TIFFs carry no nominal range, so the common
+/// conventions decide: values within 0–1 are fractions of white, within 0–255 levels;
+/// anything else (elevations, signed data) is stretched from its minimum to its maximum.
+/// NaN and infinities become 0.
+fn float_to_8bit(raw: &[u8], bits: u8) -> Vec<u8> {
+    let values: Vec<f64> = if bits == 64 {
+        raw.chunks_exact(8)
+            .map(|b| f64::from_ne_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect()
+    } else {
+        raw.chunks_exact(4)
+            .map(|b| f64::from(f32::from_ne_bytes([b[0], b[1], b[2], b[3]])))
+            .collect()
+    };
+    let finite = values.iter().copied().filter(|v| v.is_finite());
+    let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    let (offset, factor) = if min >= 0.0 && max <= 1.0 {
+        (0.0, 255.0)
+    } else if min >= 0.0 && max <= 255.0 {
+        (0.0, 1.0)
+    } else if max > min {
+        (min, 255.0 / (max - min))
+    } else {
+        (0.0, 0.0)
+    };
+    values
+        .iter()
+        .map(|&v| {
+            if v.is_finite() {
+                ((v - offset) * factor).round().clamp(0.0, 255.0) as u8
+            } else {
+                0
+            }
+        })
+        .collect()
 }
 
 /// Palette indices → RGB through the TIFF ColorMap (all reds, then greens, then blues; 16-bit).
@@ -849,10 +910,24 @@ mod tests {
     #[test]
     fn packed_samples_unpack_and_scale() {
         // Two rows of 3 one-bit pixels, each row padded to a byte.
-        let out = to_8bit(&[0b1010_0000, 0b0110_0000], 3, 2, 1, 1, true).ok();
+        let out = to_8bit(&[0b1010_0000, 0b0110_0000], (3, 2, 1), 1, 1, true).ok();
         assert_eq!(out, Some(vec![255, 0, 255, 0, 255, 255]));
-        let out = to_8bit(&[0x12, 0x30], 3, 1, 1, 4, false).ok();
+        let out = to_8bit(&[0x12, 0x30], (3, 1, 1), 4, 1, false).ok();
         assert_eq!(out, Some(vec![1, 2, 3]));
+    }
+
+    #[test]
+    fn signed_and_float_samples_map_to_8_bits() {
+        // Signed 8-bit: -128 → 0, 0 → 128, 127 → 255.
+        let out = to_8bit(&[0x80, 0x00, 0x7F], (3, 1, 1), 8, 2, true).ok();
+        assert_eq!(out, Some(vec![0, 128, 255]));
+        let floats = |v: &[f32]| v.iter().flat_map(|f| f.to_ne_bytes()).collect::<Vec<u8>>();
+        // Fractions of white.
+        let out = to_8bit(&floats(&[0.0, 0.5, 1.0]), (3, 1, 1), 32, 3, true).ok();
+        assert_eq!(out, Some(vec![0, 128, 255]));
+        // Any other range is stretched; NaN is black.
+        let out = to_8bit(&floats(&[-10.0, 10.0, f32::NAN]), (3, 1, 1), 32, 3, true).ok();
+        assert_eq!(out, Some(vec![0, 255, 0]));
     }
 
     #[test]

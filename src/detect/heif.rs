@@ -76,6 +76,8 @@ struct Primary {
     item_type: Option<[u8; 4]>,
     size: Option<(u32, u32)>,
     orientation: Orientation,
+    /// Top-level images besides the primary.
+    other_images: u32,
 }
 
 fn parse_meta(meta: &[u8]) -> Primary {
@@ -91,7 +93,21 @@ fn parse_meta(meta: &[u8]) -> Primary {
     let Some(id) = primary.id else {
         return primary;
     };
-    primary.item_type = find(children, b"iinf").and_then(|iinf| item_type(iinf, id));
+    let items = find(children, b"iinf").map(items).unwrap_or_default();
+    primary.item_type = items.iter().find(|i| i.id == id).map(|i| i.kind);
+    let references = find(children, b"iref").map(references).unwrap_or_default();
+    primary.other_images = items
+        .iter()
+        .filter(|i| i.id != id && !i.hidden && IMAGE_ITEMS.contains(&&i.kind))
+        .filter(|i| {
+            // Thumbnails and auxiliary images (alpha, depth, gain maps) point at their master;
+            // the tiles of a grid are pointed at by it.
+            !references.iter().any(|r| {
+                (r.from == i.id && matches!(&r.kind, b"thmb" | b"auxl" | b"base"))
+                    || (r.kind == *b"dimg" && r.to.contains(&i.id))
+            })
+        })
+        .count() as u32;
     if let Some(iprp) = find(children, b"iprp") {
         let properties: Vec<BoxRef> = find(iprp, b"ipco")
             .map(|ipco| boxes(ipco).map_while(|b| b.ok()).collect())
@@ -128,24 +144,82 @@ fn parse_meta(meta: &[u8]) -> Primary {
     primary
 }
 
-/// The 4CC item type of `id` in an `iinf` box.
-fn item_type(iinf: &[u8], id: u32) -> Option<[u8; 4]> {
-    let version = u8_at(iinf, 0)?;
-    let entries = iinf.get(if version == 0 { 6 } else { 8 }..)?;
+/// Item types that code an image (as opposed to Exif, XMP, MIME items). `tmap` (a gain map
+/// rendition of the primary) is left out: it is an alternative to it, not another picture.
+const IMAGE_ITEMS: [&[u8; 4]; 10] = [
+    b"hvc1", b"avc1", b"av01", b"grid", b"iden", b"iovl", b"jpeg", b"j2k1", b"unci", b"vvc1",
+];
+
+/// One `infe` entry.
+struct Item {
+    id: u32,
+    kind: [u8; 4],
+    hidden: bool,
+}
+
+/// The entries of an `iinf` box (versions 2 and 3 of `infe`, the ones HEIF uses).
+fn items(iinf: &[u8]) -> Vec<Item> {
+    let Some(version) = u8_at(iinf, 0) else {
+        return Vec::new();
+    };
+    let Some(entries) = iinf.get(if version == 0 { 6 } else { 8 }..) else {
+        return Vec::new();
+    };
     boxes(entries)
         .map_while(|b| b.ok())
         .filter(|b| b.kind == b"infe")
-        .find_map(|infe| {
+        .filter_map(|infe| {
             let p = infe.payload;
-            let (item_id, type_at) = match u8_at(p, 0)? {
+            let (id, type_at) = match u8_at(p, 0)? {
                 2 => (u32::from(be_u16(p, 4)?), 8),
                 3 => (be_u32(p, 4)?, 10),
                 _ => return None,
             };
-            (item_id == id)
-                .then(|| slice(p, type_at, 4)?.try_into().ok())
-                .flatten()
+            Some(Item {
+                id,
+                kind: slice(p, type_at, 4)?.try_into().ok()?,
+                hidden: u8_at(p, 3)? & 1 == 1,
+            })
         })
+        .collect()
+}
+
+/// One reference of an `iref` box: `from` refers to each of `to` with `kind`.
+struct Reference {
+    kind: [u8; 4],
+    from: u32,
+    to: Vec<u32>,
+}
+
+fn references(iref: &[u8]) -> Vec<Reference> {
+    let Some(version) = u8_at(iref, 0) else {
+        return Vec::new();
+    };
+    let wide = version != 0;
+    let read = |p: &[u8], at: usize| {
+        if wide {
+            be_u32(p, at)
+        } else {
+            be_u16(p, at).map(u32::from)
+        }
+    };
+    let step = if wide { 4 } else { 2 };
+    boxes(iref.get(4..).unwrap_or_default())
+        .map_while(|b| b.ok())
+        .filter_map(|b| {
+            let p = b.payload;
+            let from = read(p, 0)?;
+            let count = usize::from(be_u16(p, step)?);
+            let to = (0..count)
+                .map_while(|k| read(p, step + 2 + k * step))
+                .collect();
+            Some(Reference {
+                kind: b.kind.try_into().ok()?,
+                from,
+                to,
+            })
+        })
+        .collect()
 }
 
 /// The 1-based property indexes associated with item `id` in an `ipma` box, in order.
@@ -285,6 +359,8 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
             compatible_brands: compatible.iter().map(|c| brand_name(c)).collect(),
             primary_item_type: item_type.map(|t| brand_name(&t)),
             has_primary_item,
+            tracks: has_moov,
+            other_images: primary.other_images,
         }),
     })
 }

@@ -14,8 +14,14 @@ pub(crate) struct JpegHeader {
     pub components: u8,
     pub precision: u8,
     pub progressive: bool,
+    pub arithmetic: bool,
+    pub lossless: bool,
+    pub hierarchical: bool,
     pub adobe_transform: Option<u8>,
     pub orientation: Orientation,
+    /// Byte ranges before the first scan where a marker was due but other bytes stood: libjpeg
+    /// skips them ("corrupt JPEG data: N extraneous bytes before marker"), so do we.
+    pub extraneous: Vec<std::ops::Range<usize>>,
 }
 
 pub(crate) fn parse(data: &[u8]) -> Result<JpegHeader> {
@@ -24,17 +30,27 @@ pub(crate) fn parse(data: &[u8]) -> Result<JpegHeader> {
     let mut have_frame = false;
     let mut pos = 2; // after SOI
     loop {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        let mut marker =
-            u8_at(data, pos).ok_or_else(|| corrupt("truncated before the first scan"))?;
-        if marker != 0xFF {
-            return Err(corrupt(&format!("expected a marker at offset {pos}")));
-        }
-        while marker == 0xFF {
+        // libjpeg's next_marker(): skip bytes that are not 0xFF (and stuffed FF 00 pairs) as
+        // extraneous, then any number of 0xFF fill bytes, then the marker code.
+        let junk_start = pos;
+        let truncated = || corrupt("truncated before the first scan");
+        let marker = loop {
+            while u8_at(data, pos).ok_or_else(truncated)? != 0xFF {
+                pos += 1;
+            }
+            let fill_start = pos;
+            while u8_at(data, pos).ok_or_else(truncated)? == 0xFF {
+                pos += 1;
+            }
+            let code = data[pos];
             pos += 1;
-            marker = u8_at(data, pos).ok_or_else(|| corrupt("truncated before the first scan"))?;
-        }
-        pos += 1;
+            if code != 0 {
+                if fill_start > junk_start {
+                    header.extraneous.push(junk_start..fill_start);
+                }
+                break code;
+            }
+        };
         match marker {
             0xD8 | 0x01 | 0xD0..=0xD7 => continue, // no payload
             0xD9 => return Err(corrupt("image ends before any scan")),
@@ -57,6 +73,9 @@ pub(crate) fn parse(data: &[u8]) -> Result<JpegHeader> {
                 header.width = u32::from(be_u16(payload, 3).unwrap_or(0));
                 header.components = payload[5];
                 header.progressive = matches!(marker, 0xC2 | 0xC6 | 0xCA | 0xCE);
+                header.arithmetic = marker >= 0xC9;
+                header.lossless = matches!(marker, 0xC3 | 0xC7 | 0xCB | 0xCF);
+                header.hierarchical = matches!(marker, 0xC5..=0xC7 | 0xCD..=0xCF);
                 if header.width == 0 || header.height == 0 {
                     // A zero height means "defined later by DNL": legal, but nothing reads it.
                     return Err(corrupt("frame header gives a zero width or height"));
@@ -107,6 +126,10 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
             progressive: h.progressive,
             adobe_transform: h.adobe_transform,
             precision: h.precision,
+            arithmetic: h.arithmetic,
+            lossless: h.lossless,
+            hierarchical: h.hierarchical,
+            extraneous_bytes: h.extraneous.iter().map(|r| r.len() as u64).sum(),
         }),
     })
 }

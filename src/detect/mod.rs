@@ -10,7 +10,7 @@ mod heif;
 pub(crate) mod jpeg;
 mod other;
 mod pdf;
-mod png;
+pub(crate) mod png;
 pub(crate) mod tiff;
 mod webp;
 
@@ -108,6 +108,15 @@ pub struct JpegInfo {
     pub adobe_transform: Option<u8>,
     /// Bits per sample (8 for nearly every file; 12 and 16 exist).
     pub precision: u8,
+    /// Arithmetic entropy coding (SOF9–SOF15) rather than Huffman.
+    pub arithmetic: bool,
+    /// Lossless process (SOF3, SOF7, SOF11, SOF15).
+    pub lossless: bool,
+    /// Hierarchical (differential) process (SOF5–SOF7, SOF13–SOF15), which libjpeg cannot read.
+    pub hierarchical: bool,
+    /// Bytes before the first scan where a marker was due: libjpeg skips them with a "corrupt
+    /// JPEG data: N extraneous bytes before marker" warning, strict decoders refuse the file.
+    pub extraneous_bytes: u64,
 }
 
 /// PNG header facts.
@@ -117,6 +126,11 @@ pub struct PngInfo {
     pub bit_depth: u8,
     /// PNG colour type: 0 gray, 2 RGB, 3 palette, 4 gray+alpha, 6 RGBA.
     pub color_type: u8,
+    /// The first critical chunk (IHDR, PLTE, IDAT) whose CRC does not match its bytes.
+    pub bad_crc: Option<String>,
+    /// An ancillary chunk that careful decoders refuse (a compressed-text or ICC decompression
+    /// bomb), described.
+    pub bomb: Option<String>,
 }
 
 /// WebP header facts.
@@ -141,6 +155,11 @@ pub struct HeifInfo {
     pub primary_item_type: Option<String>,
     /// Has a still primary item (`pitm`), as opposed to only a track.
     pub has_primary_item: bool,
+    /// Has tracks (`moov`): an image sequence or a video beside the still image.
+    pub tracks: bool,
+    /// Top-level images besides the primary (a burst or a collection): not thumbnails,
+    /// auxiliary images, hidden items or the tiles of a grid.
+    pub other_images: u32,
 }
 
 /// TIFF header facts.

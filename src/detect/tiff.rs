@@ -25,6 +25,8 @@ const TAG_COMPRESSION: u16 = 259;
 const TAG_PHOTOMETRIC: u16 = 262;
 const TAG_ORIENTATION: u16 = 274;
 const TAG_SAMPLES_PER_PIXEL: u16 = 277;
+const TAG_PREDICTOR: u16 = 317;
+const TAG_SAMPLE_FORMAT: u16 = 339;
 
 /// One page of a TIFF file, from its IFD.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -41,6 +43,11 @@ pub struct TiffPage {
     pub bits_per_sample: u16,
     /// Samples per pixel.
     pub samples_per_pixel: u16,
+    /// SampleFormat of the first sample: 1 unsigned integer (also when absent), 2 signed
+    /// integer, 3 IEEE float, 4 undefined.
+    pub sample_format: u16,
+    /// Predictor: 1 none (also when absent), 2 horizontal differencing, 3 floating point.
+    pub predictor: u16,
     /// TIFF Orientation tag (1 when absent).
     pub orientation: u16,
     /// File offset of this page's IFD (decoders start there rather than walking the chain).
@@ -290,6 +297,8 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
             photometric: tag(entries, TAG_PHOTOMETRIC).unwrap_or(1) as u16,
             bits_per_sample: tag(entries, TAG_BITS_PER_SAMPLE).unwrap_or(1) as u16,
             samples_per_pixel: tag(entries, TAG_SAMPLES_PER_PIXEL).unwrap_or(1) as u16,
+            sample_format: tag(entries, TAG_SAMPLE_FORMAT).unwrap_or(1) as u16,
+            predictor: tag(entries, TAG_PREDICTOR).unwrap_or(1) as u16,
             orientation: tag(entries, TAG_ORIENTATION)
                 .filter(|v| (1..=8).contains(v))
                 .unwrap_or(1) as u16,

@@ -489,9 +489,9 @@ pub async fn collect(
 
 type PreparedItem = (usize, Input, Entry, Result<Source, Error>, Instant);
 
-/// Prepares on rayon (a plain thread drives `par_iter`) and uploads on tokio, with a bounded
-/// channel in between and at most `concurrency` uploads in flight. Rows that only need polling
-/// skip preparation.
+/// Prepares on worker threads under the memory budget (`batch::for_each_file`) and uploads on
+/// tokio, with a bounded channel in between and at most `concurrency` uploads in flight. Rows
+/// that only need polling skip preparation.
 async fn pipeline(
     runner: Arc<Runner>,
     batch: &UploadBatch,
@@ -527,18 +527,17 @@ async fn pipeline(
     let (tx, mut rx) = tokio::sync::mpsc::channel::<PreparedItem>(concurrency);
     let options = batch.prepare.clone();
     let preparer = std::thread::spawn(move || {
-        to_send
-            .into_par_iter()
-            .for_each_with(tx, |tx, (index, input, entry)| {
-                let start = Instant::now();
-                let source = match &input {
-                    Input::Path(p) => crate::prepare_path(p, &options)
-                        .map(|prepared| Source::prepared(prepared, &input.file_name())),
-                    Input::Url(u) => Source::url(u.clone()),
-                };
-                // A closed channel means the uploader stopped; nothing left to do.
-                let _ = tx.blocking_send((index, input, entry, source, start));
-            });
+        // Under the batch's memory budget, like `prepare_batch`.
+        crate::batch::for_each_file(&to_send, &options, |_, (index, input, entry), admission| {
+            let start = Instant::now();
+            let source = match input {
+                Input::Path(p) => crate::batch::prepare_path_admitted(p, &options, admission)
+                    .map(|prepared| Source::prepared(prepared, &input.file_name())),
+                Input::Url(u) => Source::url(u.clone()),
+            };
+            // A closed channel means the uploader stopped; nothing left to do.
+            let _ = tx.blocking_send((*index, input.clone(), entry.clone(), source, start));
+        });
     });
 
     let mut outcomes = Vec::new();

@@ -20,12 +20,40 @@ use scanlines::{RowDecoder, RowEncoder};
 const MAX_SCANS: u32 = 500;
 
 fn corrupt(e: turbojpeg::Error) -> Error {
-    Error::corrupt(
-        Format::Jpeg,
+    decode_error(
         e.to_string()
             .trim_start_matches("TurboJPEG error: ")
             .to_string(),
     )
+}
+
+/// A libjpeg decoding failure, by its message: running out of memory (or libjpeg's memory
+/// limit) is ours (`resource_limit`), a process or precision libjpeg does not implement is
+/// `undecodable`, the rest is damage in the file.
+pub(crate) fn decode_error(message: String) -> Error {
+    const OURS: [&str; 3] = [
+        "Insufficient memory",
+        "Memory limit exceeded",
+        "Memory allocation failure",
+    ];
+    const UNSUPPORTED: [&str; 4] = [
+        "Unsupported JPEG process",
+        "Unsupported JPEG data precision",
+        "Unsupported color conversion",
+        "Requested features are incompatible",
+    ];
+    if OURS.iter().any(|m| message.contains(m)) {
+        Error::ResourceLimit {
+            what: format!("decoding the JPEG: {message}"),
+        }
+    } else if UNSUPPORTED.iter().any(|m| message.contains(m)) {
+        Error::Undecodable {
+            format: Format::Jpeg,
+            detail: message,
+        }
+    } else {
+        Error::corrupt(Format::Jpeg, message)
+    }
 }
 
 /// How much of the shrink the Lanczos3 step must still do after a DCT-scaled decode (per axis).
@@ -43,7 +71,7 @@ const MIN_FILTER_SHRINK: f64 = 2.0;
 
 /// The DCT scale denominator (1, 2, 4, 8) for decoding a `size` image on its way to `target`:
 /// the smallest scale whose result is still [`MIN_FILTER_SHRINK`] times `target` on both axes.
-fn decode_denominator(size: (u32, u32), target: (u32, u32)) -> u32 {
+pub(crate) fn decode_denominator(size: (u32, u32), target: (u32, u32)) -> u32 {
     let margin = |v: u32| (f64::from(v) * MIN_FILTER_SHRINK).ceil() as u32;
     jpeg_scale_denominator(size, (margin(target.0), margin(target.1)))
 }
@@ -53,16 +81,22 @@ fn decode_denominator(size: (u32, u32), target: (u32, u32)) -> u32 {
 /// through the banded Lanczos3 resize straight into the encoder, so the decoded image never
 /// exists whole (only the 4 MP result does, when the orientation needs a turn).
 ///
-/// `Ok(None)`: CMYK, YCCK or 12-bit files, which take the whole-image path ([`decode`]).
+/// A progressive file is the exception: libjpeg holds its whole-image coefficient buffer
+/// (2 bytes per sample) until the last scan is read, so `max_memory` bounds what libjpeg may
+/// allocate and a file that needs more is refused with `too_large`.
+///
+/// `Ok(None)`: CMYK or YCCK files, which take the whole-image path ([`decode`]). 12-bit and
+/// lossless files stream too, scaled to 8 bits.
 pub(crate) fn downscale(
     data: &[u8],
     size: (u32, u32),
     target: (u32, u32),
     orientation: Orientation,
     quality: u8,
+    max_memory: u64,
 ) -> Result<Option<Encoded>> {
-    let Some(mut decoder) = RowDecoder::start(data, decode_denominator(size, target), MAX_SCANS)?
-    else {
+    let denominator = decode_denominator(size, target);
+    let Some(mut decoder) = RowDecoder::start(data, denominator, MAX_SCANS, max_memory)? else {
         return Ok(None);
     };
     let source = decoder.size();
@@ -116,6 +150,21 @@ pub(crate) fn encode_scaled(pixels: &Pixels, target: (u32, u32), quality: u8) ->
     })
 }
 
+/// Every row of a gray or colour JPEG at 1/`denominator` scale, through the scanline decoder
+/// the downscale streams from (the benchmarks time it on its own).
+pub(crate) fn decode_rows(data: &[u8], denominator: u32) -> Result<Pixels> {
+    let mut decoder =
+        RowDecoder::start(data, denominator, MAX_SCANS, 0)?.ok_or_else(|| Error::Undecodable {
+            format: Format::Jpeg,
+            detail: "CMYK, YCCK or 12-bit JPEG".into(),
+        })?;
+    let (width, height) = decoder.size();
+    let channels = decoder.channels();
+    let mut rows = vec![0u8; width as usize * height as usize * usize::from(channels)];
+    decoder.read_rows(&mut rows, height)?;
+    Ok(Pixels::from_parts(width, height, channels, rows))
+}
+
 /// `target` clipped to `source`: downscales never enlarge.
 fn never_larger(source: (u32, u32), target: (u32, u32)) -> (u32, u32) {
     (target.0.min(source.0), target.1.min(source.1))
@@ -123,7 +172,7 @@ fn never_larger(source: (u32, u32), target: (u32, u32)) -> (u32, u32) {
 
 /// The rows `read` supplies, Lanczos3-scaled to `target` band by band and fed straight into
 /// the row encoder.
-fn resize_and_encode(
+pub(crate) fn resize_and_encode(
     source: (u32, u32),
     target: (u32, u32),
     channels: u8,
@@ -203,7 +252,7 @@ pub(crate) fn cmyk_to_rgb(cmyk: &[u8], inverted: bool) -> Vec<u8> {
 /// the pixels are upright, so no orientation tag may remain, and EXIF (GPS, serial numbers) is
 /// private data the API does not need.
 pub(crate) fn encode(pixels: Pixels, quality: u8) -> Result<Vec<u8>> {
-    let encode_error = |e: turbojpeg::Error| Error::corrupt(Format::Jpeg, format!("encoder: {e}"));
+    let encode_error = |e: turbojpeg::Error| Error::encoder(Format::Jpeg, e);
     let (format, subsamp) = match pixels.channels() {
         1 => (PixelFormat::GRAY, Subsamp::Gray),
         _ => (PixelFormat::RGB, Subsamp::Sub2x2),
@@ -224,6 +273,21 @@ pub(crate) fn encode(pixels: Pixels, quality: u8) -> Result<Vec<u8>> {
             format,
         })
         .map_err(encode_error)
+}
+
+/// The file without the bytes that stand where a marker was due before the first scan (what
+/// libjpeg skips with a "corrupt JPEG data: N extraneous bytes before marker" warning): the
+/// same pixels for libjpeg, a file strict decoders read too. Every other byte is kept.
+pub(crate) fn strip_extraneous(data: &[u8]) -> Result<Vec<u8>> {
+    let header = crate::detect::jpeg::parse(data)?;
+    let mut out = Vec::with_capacity(data.len());
+    let mut at = 0;
+    for junk in &header.extraneous {
+        out.extend_from_slice(&data[at..junk.start]);
+        at = junk.end;
+    }
+    out.extend_from_slice(&data[at..]);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -254,7 +318,7 @@ mod tests {
         ] {
             let data = fixture(name);
             let size = header_size(&data);
-            let streamed = downscale(&data, size, target, Orientation::Normal, 85)
+            let streamed = downscale(&data, size, target, Orientation::Normal, 85, 0)
                 .unwrap()
                 .expect("gray and colour files stream");
             let whole = decode(&data, size, false, target).unwrap();
@@ -306,7 +370,7 @@ mod tests {
     fn streamed_downscale_turns_the_result_upright() {
         let data = fixture("large_24mp.jpg");
         let size = header_size(&data);
-        let turned = downscale(&data, size, (2450, 1633), Orientation::Rotate90, 85)
+        let turned = downscale(&data, size, (2450, 1633), Orientation::Rotate90, 85, 0)
             .unwrap()
             .unwrap();
         assert_eq!((turned.width, turned.height), (1633, 2450));
@@ -319,7 +383,7 @@ mod tests {
         let data = fixture("cmyk_adobe_6mp.jpg");
         let size = header_size(&data);
         let target = (size.0 / 2, size.1 / 2);
-        assert!(downscale(&data, size, target, Orientation::Normal, 85)
+        assert!(downscale(&data, size, target, Orientation::Normal, 85, 0)
             .unwrap()
             .is_none());
     }
@@ -329,7 +393,7 @@ mod tests {
         let data = fixture("progressive_8mp.jpg");
         // libjpeg reads every scan of a progressive file before the first row comes out.
         let decode_all = |max_scans| -> Result<()> {
-            let mut decoder = RowDecoder::start(&data, 1, max_scans)?.unwrap();
+            let mut decoder = RowDecoder::start(&data, 1, max_scans, 0)?.unwrap();
             let (w, h) = decoder.size();
             let mut rows = vec![0u8; w as usize * 3 * h as usize];
             decoder.read_rows(&mut rows, h)
@@ -338,6 +402,32 @@ mod tests {
         let err = decode_all(2).unwrap_err();
         assert_eq!(err.kind(), crate::ErrorKind::Corrupt);
         assert!(err.to_string().contains("more than 2 scans"), "{err}");
+    }
+
+    #[test]
+    fn a_progressive_file_over_the_memory_limit_is_refused_by_libjpeg() {
+        let data = fixture("progressive_8mp.jpg");
+        let size = header_size(&data);
+        let target = (size.0 / 2, size.1 / 2);
+        // 8 MP of 4:2:0 coefficients need about 24 MB; 16 MiB is not enough.
+        let Err(err) = downscale(&data, size, target, Orientation::Normal, 85, 16 << 20) else {
+            panic!("8 MP of coefficients fitted in 16 MiB");
+        };
+        assert_eq!(err.kind(), crate::ErrorKind::TooLarge, "{err}");
+        assert!(err.to_string().contains("memory"), "{err}");
+        // 64 MiB is, and a baseline file of the same size needs only rows.
+        assert!(downscale(&data, size, target, Orientation::Normal, 85, 64 << 20).is_ok());
+        let baseline = fixture("large_24mp.jpg");
+        let size = header_size(&baseline);
+        let out = downscale(
+            &baseline,
+            size,
+            (2450, 1633),
+            Orientation::Normal,
+            85,
+            16 << 20,
+        );
+        assert!(out.unwrap().is_some());
     }
 
     #[test]

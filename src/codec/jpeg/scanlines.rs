@@ -1,8 +1,10 @@
 //! Row-by-row JPEG decoding and encoding over libjpeg-turbo's scanline API
-//! (`csrc/jpeg_scanlines.c`), so a downscale never holds the whole decoded image.
+//! (`csrc/jpeg_scanlines.c`), so a downscale never holds the whole decoded image (a progressive
+//! file still holds libjpeg's whole-image coefficient buffer, under `max_memory`).
 //!
 //! The C side catches every libjpeg error with `setjmp` inside the same C call, so no jump
-//! ever crosses a Rust frame; here each failure becomes this crate's `corrupt` error.
+//! ever crosses a Rust frame; here each failure becomes this crate's error, of the kind its
+//! libjpeg message says ([`super::decode_error`]; encoder failures are `resource_limit`).
 
 use std::ffi::CStr;
 use std::marker::PhantomData;
@@ -26,12 +28,14 @@ extern "C" {
     fn mp_decoder_new() -> *mut RawDecoder;
     fn mp_decoder_free(dec: *mut RawDecoder);
     fn mp_decoder_message(dec: *const RawDecoder) -> *const c_char;
+    fn mp_decoder_out_of_memory(dec: *const RawDecoder) -> c_int;
     fn mp_decoder_start(
         dec: *mut RawDecoder,
         data: *const u8,
         len: usize,
         denominator: c_uint,
         max_scans: c_uint,
+        max_memory: usize,
         width: *mut u32,
         height: *mut u32,
         channels: *mut c_int,
@@ -86,17 +90,23 @@ pub(crate) struct RowDecoder<'data> {
 }
 
 impl<'data> RowDecoder<'data> {
-    /// Reads the header and starts decoding at 1/`denominator` scale (1, 2, 4 or 8).
+    /// Reads the header and starts decoding at 1/`denominator` scale (1, 2, 4 or 8), with
+    /// libjpeg allowed `max_memory` bytes (a progressive file's coefficient buffer is refused
+    /// with `too_large` past it).
     ///
-    /// `Ok(None)`: the file is CMYK, YCCK or not 8-bit; the whole-image path handles those.
+    /// `Ok(None)`: the file is CMYK or YCCK; the whole-image path handles those. 12-bit and
+    /// 9–16-bit lossless files come out scaled to 8 bits.
     pub(crate) fn start(
         data: &'data [u8],
         denominator: u32,
         max_scans: u32,
+        max_memory: u64,
     ) -> Result<Option<Self>> {
         // SAFETY: plain allocation; null is checked.
-        let raw = NonNull::new(unsafe { mp_decoder_new() })
-            .ok_or_else(|| Error::corrupt(Format::Jpeg, "out of memory"))?;
+        let raw =
+            NonNull::new(unsafe { mp_decoder_new() }).ok_or_else(|| Error::ResourceLimit {
+                what: "out of memory starting the JPEG decoder".into(),
+            })?;
         let mut decoder = RowDecoder {
             raw,
             width: 0,
@@ -114,6 +124,7 @@ impl<'data> RowDecoder<'data> {
                 data.len(),
                 denominator,
                 max_scans,
+                usize::try_from(max_memory).unwrap_or(usize::MAX),
                 &mut width,
                 &mut height,
                 &mut channels,
@@ -122,7 +133,7 @@ impl<'data> RowDecoder<'data> {
         match status {
             0 => {}
             1 => return Ok(None),
-            _ => return Err(decoder.error()),
+            _ => return Err(decoder.error_within(max_memory)),
         }
         decoder.width = width;
         decoder.height = height;
@@ -176,11 +187,27 @@ impl<'data> RowDecoder<'data> {
     }
 
     fn error(&self) -> Error {
+        self.error_within(0)
+    }
+
+    /// The last error; past `max_memory` (libjpeg asked for a backing store it does not
+    /// have) it is this tool's memory limit, and a failed allocation is ours too: neither is
+    /// `corrupt`.
+    fn error_within(&self, max_memory: u64) -> Error {
         // SAFETY: the decoder is alive; the message buffer lives inside it.
-        Error::corrupt(
-            Format::Jpeg,
-            message(unsafe { mp_decoder_message(self.raw.as_ptr()) }),
-        )
+        let text = message(unsafe { mp_decoder_message(self.raw.as_ptr()) });
+        // SAFETY: as above.
+        match unsafe { mp_decoder_out_of_memory(self.raw.as_ptr()) } {
+            1 => Error::TooLarge {
+                limit: crate::Limit::Memory,
+                actual: max_memory.saturating_add(1),
+                max: max_memory,
+            },
+            2 => Error::ResourceLimit {
+                what: format!("libjpeg ran out of memory ({text})"),
+            },
+            _ => super::decode_error(text),
+        }
     }
 }
 
@@ -204,7 +231,7 @@ impl RowEncoder {
     pub(crate) fn start(width: u32, height: u32, channels: u8, quality: u8) -> Result<Self> {
         // SAFETY: plain allocation; null is checked.
         let raw = NonNull::new(unsafe { mp_encoder_new() })
-            .ok_or_else(|| Error::corrupt(Format::Jpeg, "encoder: out of memory"))?;
+            .ok_or_else(|| Error::encoder(Format::Jpeg, "out of memory"))?;
         let encoder = RowEncoder {
             raw,
             stride: width as usize * usize::from(channels),
@@ -233,10 +260,7 @@ impl RowEncoder {
             "row buffer too small"
         );
         if rows > self.rows_left {
-            return Err(Error::corrupt(
-                Format::Jpeg,
-                "encoder: more rows than the image has",
-            ));
+            return Err(Error::encoder(Format::Jpeg, "more rows than the image has"));
         }
         // SAFETY: the buffer holds `rows` rows of `stride` bytes; libjpeg only reads them.
         let status =
@@ -251,7 +275,7 @@ impl RowEncoder {
     /// Finishes the file (every row must have been written) and returns its bytes.
     pub(crate) fn finish(self) -> Result<Vec<u8>> {
         if self.rows_left != 0 {
-            return Err(Error::corrupt(Format::Jpeg, "encoder: rows missing"));
+            return Err(Error::encoder(Format::Jpeg, "rows missing"));
         }
         let mut data: *const u8 = std::ptr::null();
         let mut len = 0usize;
@@ -268,7 +292,7 @@ impl RowEncoder {
     fn error(&self) -> Error {
         // SAFETY: the encoder is alive; the message buffer lives inside it.
         let text = message(unsafe { mp_encoder_message(self.raw.as_ptr()) });
-        Error::corrupt(Format::Jpeg, format!("encoder: {text}"))
+        Error::encoder(Format::Jpeg, text)
     }
 }
 
