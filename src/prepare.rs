@@ -404,10 +404,7 @@ fn tiff_report(
             out.encoding
         ),
     });
-    let reason = match (base.reason.clone(), size_reason) {
-        (Some(why), Some(size)) => Some(format!("{why}; {size}")),
-        (why, size) => why.or(size),
-    };
+    let reason = joined(base.reason.clone(), size_reason);
     let report = Report {
         action,
         output_format: Format::Tiff,
@@ -476,10 +473,18 @@ fn encoded(
     };
     let report = Report {
         encoding: Some(chosen.encoding.name()),
-        reason: chosen.reason.or(base.reason.clone()),
+        reason: joined(base.reason.clone(), chosen.reason),
         ..base
     };
     Ok(with_output(out, chosen.encoding, action, report))
+}
+
+/// Both reasons when there are two (why the file was converted; why the output is bigger).
+fn joined(first: Option<String>, second: Option<String>) -> Option<String> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
 }
 
 /// The report for a single-candidate encoding: its name, and a reason when it grew the file.
@@ -501,7 +506,7 @@ fn guard_report(
     });
     Report {
         encoding: Some(chosen.name()),
-        reason: reason.or(base.reason.clone()),
+        reason: joined(base.reason.clone(), reason),
         ..base.clone()
     }
 }

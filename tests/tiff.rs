@@ -26,9 +26,6 @@ fn pages(bytes: &[u8]) -> Vec<Page> {
     loop {
         let (width, height) = decoder.dimensions().expect("dimensions");
         let mut color = decoder.colortype().expect("colour type");
-        let photometric = decoder
-            .get_tag_u32(tiff::tags::Tag::PhotometricInterpretation)
-            .expect("photometric");
         let data = match decoder.read_image().expect("page decodes") {
             DecodingResult::U8(data) => data,
             _ => panic!("expected 8-bit samples"),
@@ -36,7 +33,7 @@ fn pages(bytes: &[u8]) -> Vec<Page> {
         let data = match color {
             ColorType::Gray(bits @ (1 | 4)) => {
                 color = ColorType::Gray(8);
-                unpack(&data, width as usize, bits, photometric == 0)
+                unpack(&data, width as usize, bits)
             }
             _ => data,
         };
@@ -53,8 +50,9 @@ fn pages(bytes: &[u8]) -> Vec<Page> {
     }
 }
 
-/// Rows of 1- or 4-bit samples (each row padded to a byte) to 8-bit gray.
-fn unpack(data: &[u8], width: usize, bits: u8, white_is_zero: bool) -> Vec<u8> {
+/// Rows of 1- or 4-bit samples (each row padded to a byte) to 8-bit gray. The `tiff` crate has
+/// already turned WhiteIsZero pages into BlackIsZero samples.
+fn unpack(data: &[u8], width: usize, bits: u8) -> Vec<u8> {
     let row_bytes = (width * usize::from(bits)).div_ceil(8);
     let max = (1u16 << bits) - 1;
     let mut out = Vec::new();
@@ -63,7 +61,7 @@ fn unpack(data: &[u8], width: usize, bits: u8, white_is_zero: bool) -> Vec<u8> {
             let bit = x * usize::from(bits);
             let v = u16::from(row[bit / 8] >> (8 - usize::from(bits) - bit % 8)) & max;
             let v = (v * 255 / max) as u8;
-            out.push(if white_is_zero { 255 - v } else { v });
+            out.push(v);
         }
     }
     out
