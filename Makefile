@@ -5,7 +5,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 FIXTURE_DIRS := $(sort $(dir $(wildcard fixtures/*/)))
 
-.PHONY: all deps build demo test bench compare corpus fixtures clean python-sdk-check python-test
+.PHONY: all deps build demo test bench compare legibility corpus fixtures clean python-sdk-check python-test
 
 all: test
 
@@ -55,9 +55,18 @@ python-test: deps
 bench: deps
 	$(CARGO) bench
 
-# Side by side with vipsthumbnail, Pillow and ImageMagick (installs them), writes BENCHMARKS.md.
+# Side by side with vipsthumbnail, Pillow and ImageMagick (installs them), writes BENCHMARKS.md;
+# then the legibility benchmark.
 compare: deps
 	scripts/compare/run.sh
+	scripts/legibility/run.sh
+
+# Output bytes and OCR word accuracy (tesseract) against vipsthumbnail, Pillow and the SDK on
+# generated pages of known text (fax, grey scan, photographed page, screenshot) and the document
+# fixtures (installs tesseract-ocr, libvips-tools, Pillow, mindee); writes BENCHMARKS.md.
+# LEGIBILITY_BASELINE=path/to/other/mindee-prep adds a before/after column.
+legibility: deps
+	scripts/legibility/run.sh
 
 # Real files from the test suites of 22 public projects (fetched into ~/.cache/mindee-prep-corpus,
 # not committed), each outcome judged by Pillow, libvips, libtiff, libheif and qpdf (installs them).

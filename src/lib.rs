@@ -6,7 +6,7 @@
 //!
 //! The pipeline reads top to bottom in the modules:
 //! [`detect`](mod@detect) → [`server_safe`](mod@server_safe) → [`plan`](mod@plan) → decode (one codec module per format) → [`resize`](mod@resize)
-//! → [`orientation`] → encode → [`output`].
+//! → [`orientation`] → encode (the [`encoding`] chosen by content) → [`output`].
 //!
 //! ```
 //! use mindee_prep::{prepare, Action, PrepareOptions};
@@ -24,6 +24,7 @@ mod batch;
 pub mod bench_api;
 pub(crate) mod codec;
 pub mod detect;
+pub mod encoding;
 mod error;
 mod format;
 pub mod geometry;
@@ -42,6 +43,7 @@ pub use batch::{
     expand_inputs, prepare_batch, prepare_batch_with, prepare_path, BatchItem, MAX_INPUT_BYTES,
 };
 pub use detect::{detect, Detected};
+pub use encoding::{Encoding, OutputFormat};
 pub use error::{ApiProblem, Error, ErrorKind, Limit, Result};
 pub use format::Format;
 pub use options::{PageOperation, PageSelection, PrepareOptions};

@@ -1,5 +1,6 @@
 //! The one options struct for preparing files.
 
+use crate::encoding::OutputFormat;
 use crate::error::{Error, Result};
 
 /// How to prepare files. Every field documents its default; `PrepareOptions::default()` is what
@@ -33,6 +34,9 @@ pub struct PrepareOptions {
     pub pdf_password: Option<String>,
     /// Which PDF pages to send, like the official SDKs' page options. Default: `None` (all).
     pub pdf_pages: Option<PageSelection>,
+    /// The format of re-encoded single images: chosen by content, or always JPEG / PNG, or the
+    /// input's own. Default: [`OutputFormat::Auto`].
+    pub output_format: OutputFormat,
     /// Memory, in bytes, that preparing may use: one file whose work is estimated to need more
     /// is refused with `too_large` before anything is allocated, and a batch
     /// ([`prepare_batch`](crate::prepare_batch)) admits files only while their estimates,
@@ -110,6 +114,7 @@ impl Default for PrepareOptions {
             max_output_bytes: 100_000_000,
             pdf_password: None,
             pdf_pages: None,
+            output_format: OutputFormat::Auto,
             max_memory: 1 << 30,
         }
     }

@@ -8,6 +8,10 @@ use serde::Serialize;
 pub use crate::codec::pdf::PageImage;
 use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
+use crate::encoding::{
+    candidates, colours, guard, jpeg_quality, keeps_strokes, legibility_note, median_black_run,
+    Content, Encoding, OutputFormat,
+};
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::geometry::budget_size;
@@ -79,6 +83,10 @@ pub struct Report {
     /// PDF: for each page that shows raster images, its largest one before and after.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_images: Option<Vec<PageImage>>,
+    /// How the output was encoded, when it was (`"jpeg_q72"`, `"png_palette"`, `"tiff_g4"`,
+    /// `"tiff_deflate"`, …; see [`Encoding::name`](crate::Encoding::name)).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<String>,
     /// Why the file was converted, repaired or kept in a larger encoding, in a few words
     /// (`"12-bit JPEG is not widely decodable"`); `None` when the action says it all.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -190,6 +198,7 @@ fn prepare_inner(
         out_page_sizes: None,
         out_pages: None,
         page_images: None,
+        encoding: None,
         reason: None,
     };
     let (bytes, report) = match decision {
@@ -197,10 +206,26 @@ fn prepare_inner(
         Plan::Downscale {
             width: w,
             height: h,
-            output,
+            output: _,
         } => {
-            if let Some(out) = downscale_jpeg(data, &detected, (w, h), output, options)? {
-                return finish(with_output(out, output, Action::Downscaled, base), options);
+            let quality = source_quality(data, &detected, options);
+            let lossy = Content {
+                format: detected.format,
+                lossless: false,
+                few_colours: false,
+                snap_to_source: false,
+                jpeg_quality: quality,
+            };
+            let jpeg_first = matches!(
+                candidates(&lossy, options.output_format).first(),
+                Some(Encoding::Jpeg(_))
+            );
+            if detected.format == Format::Jpeg && jpeg_first {
+                if let Some(out) = downscale_jpeg(data, &detected, (w, h), quality, options)? {
+                    let q = Encoding::Jpeg(quality);
+                    let report = guard_report(out.bytes.len(), &[q], q, None, &base);
+                    return finish(with_output(out, q, Action::Downscaled, report), options);
+                }
             }
             let threads = admission.decoder_threads;
             let decoded = guarded(detected.format, || {
@@ -216,15 +241,25 @@ fn prepare_inner(
                     (pixels, Orientation::Normal, size)
                 }
             };
-            if output == Format::Jpeg && orientation == Orientation::Normal && !pixels.has_alpha() {
+            let (content, palette) = content_of(&detected, &pixels, tw, quality);
+            let list = candidates(&content, options.output_format);
+            if list.len() == 1
+                && matches!(list[0], Encoding::Jpeg(_))
+                && orientation == Orientation::Normal
+                && !pixels.has_alpha()
+            {
                 // Resize and encode band by band: no intermediate, no whole result.
                 let out = guarded(Format::Jpeg, || {
-                    codec::jpeg::encode_scaled(&pixels, (tw, th), options.jpeg_quality)
+                    codec::jpeg::encode_scaled(&pixels, (tw, th), quality)
                 })?;
-                return finish(with_output(out, output, Action::Downscaled, base), options);
+                let report = guard_report(out.bytes.len(), &list, list[0], None, &base);
+                return finish(
+                    with_output(out, list[0], Action::Downscaled, report),
+                    options,
+                );
             }
             let upright = orientation.apply(resize(pixels, tw, th));
-            encoded(upright, output, Action::Downscaled, options, base)?
+            encoded(upright, &list, palette.as_deref(), Action::Downscaled, base)?
         }
         Plan::Convert { output, reason } => {
             let base = Report {
@@ -237,10 +272,15 @@ fn prepare_inner(
                 let out = tiff_pages(data, info, &keep, options)?;
                 return finish(tiff_report(out, info, Action::Converted, base), options);
             }
+            let quality = source_quality(data, &detected, options);
             let size = (detected.width, detected.height);
-            if let Some(out) = downscale_jpeg(data, &detected, size, output, options)? {
+            if output == Format::Jpeg && options.output_format != OutputFormat::Png {
                 // Streamed at full size (12-bit and arithmetic-coded files included).
-                return finish(with_output(out, output, Action::Converted, base), options);
+                if let Some(out) = downscale_jpeg(data, &detected, size, quality, options)? {
+                    let q = Encoding::Jpeg(quality);
+                    let report = guard_report(out.bytes.len(), &[q], q, None, &base);
+                    return finish(with_output(out, q, Action::Converted, report), options);
+                }
             }
             let threads = admission.decoder_threads;
             let upright = match guarded(detected.format, || {
@@ -249,7 +289,9 @@ fn prepare_inner(
                 Decoded::Stored(pixels) => detected.orientation.apply(pixels),
                 Decoded::Upright(pixels) => pixels,
             };
-            encoded(upright, output, Action::Converted, options, base)?
+            let (content, palette) = content_of(&detected, &upright, upright.width(), quality);
+            let list = candidates(&content, options.output_format);
+            encoded(upright, &list, palette.as_deref(), Action::Converted, base)?
         }
         Plan::Repair { reason } => {
             let bytes = match &detected.details {
@@ -354,9 +396,20 @@ fn tiff_report(
         [w, h]
     };
     let [out_width, out_height] = out.sizes.first().copied().unwrap_or([0, 0]);
+    let bigger = out.bytes.len() as u64 > base.bytes_in;
+    let size_reason = bigger.then(|| match &out.rejected {
+        Some(why) => format!("{why}; gray kept for legibility"),
+        None => format!(
+            "{} is the smallest lossless coding of these pages",
+            out.encoding
+        ),
+    });
+    let reason = joined(base.reason.clone(), size_reason);
     let report = Report {
         action,
         output_format: Format::Tiff,
+        encoding: Some(out.encoding),
+        reason,
         out_width,
         out_height,
         bytes_out: out.bytes.len() as u64,
@@ -382,41 +435,164 @@ fn finish(
     Ok((bytes, report))
 }
 
-/// Encodes `upright` as `output` and fills in the report.
+/// Encodes `upright` with the first of `list` that does not grow the file ([`guard`]) and
+/// fills in the report.
 fn encoded(
     upright: Pixels,
-    output: Format,
+    list: &[Encoding],
+    source_palette: Option<&[[u8; 4]]>,
     action: Action,
-    options: &PrepareOptions,
     base: Report,
 ) -> Result<(Option<Vec<u8>>, Report)> {
     let (width, height) = (upright.width(), upright.height());
-    let bytes = guarded(output, || {
-        codec::encode(upright, output, options.jpeg_quality)
-    })
-    .map_err(|e| match e {
-        // A panic while encoding pixels that decoded fine is our failure, not damage.
-        Error::Corrupt { what, .. } => Error::Internal(format!("the {output} encoder: {what}")),
-        other => other,
-    })?;
+    let chosen = guard(
+        list,
+        base.bytes_in,
+        legibility_note(list).as_deref(),
+        |encoding| {
+            guarded(encoding.format(), || match (encoding, source_palette) {
+                (Encoding::PngSourcePalette, Some(palette)) => {
+                    codec::png::encode_in_palette(&upright, palette)
+                }
+                _ => codec::encode(&upright, encoding),
+            })
+            .map_err(|e| match e {
+                // A panic while encoding pixels that decoded fine is our failure, not damage.
+                Error::Corrupt { what, .. } => {
+                    Error::Internal(format!("the {} encoder: {what}", encoding.format()))
+                }
+                other => other,
+            })
+        },
+        Vec::len,
+    )?;
     let out = Encoded {
-        bytes,
+        bytes: chosen.output,
         width,
         height,
     };
-    Ok(with_output(out, output, action, base))
+    let report = Report {
+        encoding: Some(chosen.encoding.name()),
+        reason: joined(base.reason.clone(), chosen.reason),
+        ..base
+    };
+    Ok(with_output(out, chosen.encoding, action, report))
+}
+
+/// Both reasons when there are two (why the file was converted; why the output is bigger).
+fn joined(first: Option<String>, second: Option<String>) -> Option<String> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+        (a, b) => a.or(b),
+    }
+}
+
+/// The report for a single-candidate encoding: its name, and a reason when it grew the file.
+fn guard_report(
+    bytes: usize,
+    list: &[Encoding],
+    chosen: Encoding,
+    rejected: Option<&str>,
+    base: &Report,
+) -> Report {
+    let reason = (bytes as u64 > base.bytes_in).then(|| {
+        let note = rejected
+            .map(str::to_string)
+            .or_else(|| legibility_note(list));
+        match note {
+            Some(why) => format!("{why}; {} kept for legibility", chosen.name()),
+            None => format!("{} came out bigger than the input", chosen.name()),
+        }
+    });
+    Report {
+        encoding: Some(chosen.name()),
+        reason: joined(base.reason.clone(), reason),
+        ..base.clone()
+    }
+}
+
+/// The JPEG quality to write: the option, capped by the source JPEG's own (re-saving a q60
+/// photo at q85 only spends bytes on its artefacts).
+fn source_quality(data: &[u8], detected: &Detected, options: &PrepareOptions) -> u8 {
+    match &detected.details {
+        // 12-bit tables are on another scale: only 8-bit files are estimated.
+        Details::Jpeg(info) if info.precision == 8 => {
+            jpeg_quality(data).map_or(options.jpeg_quality, |q| q.min(options.jpeg_quality))
+        }
+        _ => options.jpeg_quality,
+    }
+}
+
+/// What the encoding choice needs to know about decoded `pixels` from `detected`, scaled to
+/// `width` pixels wide, and the source's colours when there are few.
+fn content_of(
+    detected: &Detected,
+    pixels: &Pixels,
+    width: u32,
+    quality: u8,
+) -> (Content, Option<Vec<[u8; 4]>>) {
+    let lossless = match &detected.details {
+        Details::Png(_) => true,
+        Details::Webp(w) => w.lossless,
+        _ => false,
+    };
+    // Counted only where it can change the choice (lossless inputs), and it stops at 257.
+    let palette = if lossless {
+        colours(pixels.data(), usize::from(pixels.channels()))
+    } else {
+        None
+    };
+    let snap_to_source = palette.is_some() && {
+        let scale = f64::from(width) / f64::from(pixels.width().max(1));
+        keeps_strokes(
+            median_black_run(&luma(pixels), pixels.width() as usize),
+            scale,
+        )
+    };
+    let content = Content {
+        format: detected.format,
+        lossless,
+        few_colours: palette.is_some(),
+        snap_to_source,
+        jpeg_quality: quality,
+    };
+    (content, palette)
+}
+
+/// The luma of `pixels` (alpha composited on white), for stroke measurements.
+fn luma(pixels: &Pixels) -> Vec<u8> {
+    let n = usize::from(pixels.channels());
+    pixels
+        .data()
+        .chunks_exact(n)
+        .map(|px| {
+            let (v, a) = match n {
+                1 => (u32::from(px[0]), 255),
+                2 => (u32::from(px[0]), u32::from(px[1])),
+                3 => (
+                    (77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8,
+                    255,
+                ),
+                _ => (
+                    (77 * u32::from(px[0]) + 150 * u32::from(px[1]) + 29 * u32::from(px[2])) >> 8,
+                    u32::from(px[3]),
+                ),
+            };
+            ((v * a + 255 * (255 - a)) / 255) as u8
+        })
+        .collect()
 }
 
 /// The new bytes and the report that describes them.
 fn with_output(
     out: Encoded,
-    output: Format,
+    encoding: Encoding,
     action: Action,
     base: Report,
 ) -> (Option<Vec<u8>>, Report) {
     let report = Report {
         action,
-        output_format: output,
+        output_format: encoding.format(),
         out_width: out.width,
         out_height: out.height,
         bytes_out: out.bytes.len() as u64,
@@ -426,18 +602,18 @@ fn with_output(
 }
 
 /// A JPEG → JPEG downscale streamed row by row ([`codec::jpeg::downscale`]); `None` when the
-/// file needs the whole-image path (CMYK, YCCK) or the output is not JPEG.
+/// file needs the whole-image path (CMYK, YCCK).
 fn downscale_jpeg(
     data: &[u8],
     detected: &Detected,
     target: (u32, u32),
-    output: Format,
+    quality: u8,
     options: &PrepareOptions,
 ) -> Result<Option<Encoded>> {
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
-    if output != Format::Jpeg || info.components == 4 {
+    if info.components == 4 {
         return Ok(None);
     }
     let size = (detected.width, detected.height);
@@ -450,7 +626,7 @@ fn downscale_jpeg(
             size,
             target,
             detected.orientation,
-            options.jpeg_quality,
+            quality,
             libjpeg_memory,
         )
     })

@@ -18,16 +18,24 @@ struct Page {
     data: Vec<u8>,
 }
 
-/// Every page of `bytes`, read back with the `tiff` crate (8-bit outputs only).
+/// Every page of `bytes`, read back with the `tiff` crate; bilevel (G4) and 4-bit gray pages
+/// are unpacked to 8-bit gray (black 0, white 255).
 fn pages(bytes: &[u8]) -> Vec<Page> {
     let mut decoder = Decoder::new(Cursor::new(bytes)).expect("output is a TIFF");
     let mut out = Vec::new();
     loop {
         let (width, height) = decoder.dimensions().expect("dimensions");
-        let color = decoder.colortype().expect("colour type");
+        let mut color = decoder.colortype().expect("colour type");
         let data = match decoder.read_image().expect("page decodes") {
             DecodingResult::U8(data) => data,
             _ => panic!("expected 8-bit samples"),
+        };
+        let data = match color {
+            ColorType::Gray(bits @ (1 | 4)) => {
+                color = ColorType::Gray(8);
+                unpack(&data, width as usize, bits)
+            }
+            _ => data,
         };
         out.push(Page {
             width,
@@ -40,6 +48,23 @@ fn pages(bytes: &[u8]) -> Vec<Page> {
         }
         decoder.next_image().expect("next page");
     }
+}
+
+/// Rows of 1- or 4-bit samples (each row padded to a byte) to 8-bit gray. The `tiff` crate has
+/// already turned WhiteIsZero pages into BlackIsZero samples.
+fn unpack(data: &[u8], width: usize, bits: u8) -> Vec<u8> {
+    let row_bytes = (width * usize::from(bits)).div_ceil(8);
+    let max = (1u16 << bits) - 1;
+    let mut out = Vec::new();
+    for row in data.chunks_exact(row_bytes) {
+        for x in 0..width {
+            let bit = x * usize::from(bits);
+            let v = u16::from(row[bit / 8] >> (8 - usize::from(bits) - bit % 8)) & max;
+            let v = (v * 255 / max) as u8;
+            out.push(v);
+        }
+    }
+    out
 }
 
 fn prepared(name: &str, options: &PrepareOptions) -> Prepared {
@@ -99,7 +124,7 @@ fn mixed_three_pages_scale_the_big_ones_and_keep_the_small_one() {
     for (page, size) in out.iter().zip(&out_sizes) {
         assert_eq!([page.width, page.height], *size);
     }
-    // The G4 page comes out as 8-bit gray: white paper, black text.
+    // The G4 page comes out bilevel or in gray (unpacked above): white paper, black text.
     assert_eq!(out[0].color, ColorType::Gray(8));
     let mean = out[0].data.iter().map(|&v| f64::from(v)).sum::<f64>() / out[0].data.len() as f64;
     assert!(mean > 200.0, "mostly white: {mean}");

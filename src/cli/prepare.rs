@@ -9,7 +9,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 
 use mindee_prep::{
-    expand_inputs, output, prepare_batch_with, PageOperation, PageSelection, PrepareOptions,
+    expand_inputs, output, prepare_batch_with, OutputFormat, PageOperation, PageSelection,
+    PrepareOptions,
 };
 
 use super::table::{prepared_json, print_table, rejected_json, Row};
@@ -41,9 +42,13 @@ pub struct PrepareFlags {
     /// Larger images are scaled to about this many megapixels.
     #[arg(long = "target-mp", default_value_t = 4.0)]
     target_mp: f64,
-    /// JPEG quality for re-encoded images (1-100).
+    /// JPEG quality for re-encoded images (1-100); a JPEG is never re-saved above its own.
     #[arg(long, default_value_t = 85)]
     quality: u8,
+    /// Format of re-encoded images: auto (by content: JPEG, palette PNG, G4 TIFF for fax
+    /// pages), jpeg, png, or keep (the input's, where possible). TIFF and PDF stay themselves.
+    #[arg(long = "output-format", value_name = "FORMAT", default_value = "auto")]
+    output_format: OutputFormat,
     /// Password for encrypted PDFs (the output is saved without encryption).
     #[arg(long = "pdf-password", value_name = "PASSWORD")]
     pdf_password: Option<String>,
@@ -109,6 +114,7 @@ impl PrepareFlags {
             jpeg_quality: self.quality,
             pdf_password: self.pdf_password.clone(),
             pdf_pages: self.page_selection(),
+            output_format: self.output_format,
             max_memory: self.max_memory,
             ..PrepareOptions::default()
         }

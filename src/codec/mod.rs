@@ -8,6 +8,7 @@ pub(crate) mod png;
 pub(crate) mod tiff;
 pub(crate) mod webp;
 
+use crate::encoding::Encoding;
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
 use crate::pixels::Pixels;
@@ -19,11 +20,15 @@ pub(crate) struct Encoded {
     pub height: u32,
 }
 
-/// Encodes `pixels` as `format` (JPEG or PNG: what the output policy produces for images).
-pub(crate) fn encode(pixels: Pixels, format: Format, jpeg_quality: u8) -> Result<Vec<u8>> {
-    match format {
-        Format::Png => png::encode(&pixels),
-        _ => jpeg::encode(pixels.flatten_on_white(), jpeg_quality),
+/// Encodes `pixels` as `encoding` (the single-image ones: JPEG, PNG, palette PNG).
+pub(crate) fn encode(pixels: &Pixels, encoding: Encoding) -> Result<Vec<u8>> {
+    match encoding {
+        Encoding::Png => png::encode(pixels),
+        Encoding::PngPalette => png::encode_palette(pixels),
+        Encoding::Jpeg(quality) => jpeg::encode(pixels.clone().flatten_on_white(), quality),
+        other => Err(Error::ResourceLimit {
+            what: format!("{} is for TIFF pages, not single images", other.name()),
+        }),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Multi-page TIFF: every page decoded with the `tiff` crate (strips, tiles, BigTIFF, planar,
 //! LZW, Deflate, PackBits, JPEG) or, for CCITT G3/G4 fax pages, with the `fax` crate directly
 //! (the `tiff` crate ignores FillOrder and has no G3). Over-budget pages are scaled; all pages are
-//! written back, upright, as one 8-bit Deflate TIFF with the same page count.
+//! written back, upright, as one TIFF with the same page count: bilevel pages as CCITT G4 (or
+//! 4-bit gray when G4 would thin their strokes, see [`crate::encoding`]), the others as 8-bit
+//! Deflate.
 //!
 //! Pages are independent, so they are decoded, scaled and compressed in parallel (rayon); only
 //! the compressed strips are kept until the file is assembled, which bounds memory by the
@@ -17,6 +19,7 @@ use tiff::{ColorType, TiffError};
 
 use crate::detect::tiff::{first_ifd_patch, inline_value_patch, Patch};
 use crate::detect::TiffPage;
+use crate::encoding::{coverage_threshold, keeps_strokes, median_black_run};
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::orientation::Orientation;
@@ -32,10 +35,13 @@ const STRIP_BYTES: usize = 256 * 1024;
 /// zlib level for output strips: 6 is within a few percent of 9 on scans at half the time.
 const DEFLATE_LEVEL: u32 = 6;
 
-/// The result of [`prepare_pages`]: the new file and each page's upright output size.
+/// The result of [`prepare_pages`]: the new file, each page's upright output size, how the
+/// pages were coded and, when a bilevel page was kept in grey, why.
 pub(crate) struct PagesOut {
     pub bytes: Vec<u8>,
     pub sizes: Vec<[u32; 2]>,
+    pub encoding: String,
+    pub rejected: Option<String>,
 }
 
 /// Names a TIFF compression code for messages.
@@ -89,12 +95,17 @@ pub(crate) fn prepare_pages(
             });
         }
     }
-    let encoded: Vec<EncodedPage> = pages
+    let encoded: Vec<(EncodedPage, Option<String>)> = pages
         .par_iter()
         .zip(targets.par_iter())
         .enumerate()
         .map(|(index, (page, target))| {
             let decoded = decode_page(data, page, limit_pixels).map_err(|e| e.on_page(index))?;
+            // Bilevel pages (fax, 1-bit scans) stay bilevel when their strokes survive.
+            let bilevel = (page.bits_per_sample == 1
+                && page.samples_per_pixel == 1
+                && matches!(page.photometric, 0 | 1))
+            .then(|| ink(&decoded.pixels));
             let pixels = match target {
                 Some((w, h)) => resize(decoded.pixels, *w, *h),
                 None => decoded.pixels,
@@ -104,12 +115,49 @@ pub(crate) fn prepare_pages(
             let resolution = decoded
                 .resolution
                 .map(|(x, y, unit)| (x * scale, y * scale, unit));
-            Ok(compress_page(&upright, resolution))
+            Ok(match bilevel {
+                Some((run, black)) if upright.width() <= u32::from(u16::MAX) => {
+                    if keeps_strokes(run, scale) {
+                        (compress_g4(&upright, black, resolution), None)
+                    } else {
+                        let why = format!(
+                            "page {}: bilevel G4 would thin its {:.1} px strokes",
+                            index + 1,
+                            f64::from(run) * scale
+                        );
+                        (compress_gray4(&upright, resolution), Some(why))
+                    }
+                }
+                _ => (compress_page(&upright, resolution), None),
+            })
         })
         .collect::<Result<_>>()?;
-    let sizes = encoded.iter().map(|p| [p.width, p.height]).collect();
-    let bytes = assemble(&encoded).map_err(|e| Error::encoder(Format::Tiff, e))?;
-    Ok(PagesOut { bytes, sizes })
+    let sizes = encoded.iter().map(|(p, _)| [p.width, p.height]).collect();
+    let mut names: Vec<&str> = encoded.iter().map(|(p, _)| p.coding.name()).collect();
+    names.dedup();
+    names.sort_unstable();
+    names.dedup();
+    let encoding = format!("tiff_{}", names.join("+"));
+    let reasons: Vec<String> = encoded.iter().filter_map(|(_, r)| r.clone()).collect();
+    let rejected = (!reasons.is_empty()).then(|| reasons.join("; "));
+    let pages: Vec<EncodedPage> = encoded.into_iter().map(|(p, _)| p).collect();
+    let bytes = assemble(&pages).map_err(|e| Error::encoder(Format::Tiff, e))?;
+    Ok(PagesOut {
+        bytes,
+        sizes,
+        encoding,
+        rejected,
+    })
+}
+
+/// A bilevel page's median black run (its stroke width) and the fraction of black pixels.
+fn ink(pixels: &Pixels) -> (u32, f64) {
+    let data = pixels.data();
+    let black = data.iter().filter(|&&v| v < 128).count();
+    (
+        median_black_run(data, pixels.width() as usize),
+        black as f64 / data.len().max(1) as f64,
+    )
 }
 
 /// A page decoded to 8-bit pixels (gray, gray+alpha, RGB or RGBA), as stored (not yet upright).
@@ -596,16 +644,137 @@ fn paint_line(line: &mut [u8], transitions: &[u16], black: u8) {
     }
 }
 
-/// One page ready to be written: Deflate-compressed strips of 8-bit samples.
+/// One page ready to be written: compressed strips.
 struct EncodedPage {
     width: u32,
     height: u32,
     channels: u8,
     rows_per_strip: u32,
-    /// Strips hold horizontal differences (TIFF Predictor 2).
-    predictor: bool,
+    coding: Coding,
     strips: Vec<Vec<u8>>,
     resolution: Option<(f64, f64, u16)>,
+}
+
+/// How a page's strips are coded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Coding {
+    /// 8-bit samples, Deflate; with horizontal differences (TIFF Predictor 2) or not.
+    Deflate { predictor: bool },
+    /// 4-bit gray, Deflate: a bilevel page too thin for G4 keeps 16 levels of anti-aliasing.
+    Gray4,
+    /// Bilevel, CCITT G4, WhiteIsZero.
+    G4,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Coding::Deflate { .. } => "deflate",
+            Coding::Gray4 => "gray4",
+            Coding::G4 => "g4",
+        }
+    }
+}
+
+/// Binarises `pixels` (gray, as the page decoder and resize give for bilevel pages) so that
+/// the page keeps the source's `black` fraction of ink, and codes it as one G4 strip.
+fn compress_g4(pixels: &Pixels, black: f64, resolution: Option<(f64, f64, u16)>) -> EncodedPage {
+    let gray;
+    let pixels = if pixels.channels() == 1 {
+        pixels
+    } else {
+        gray = to_gray(pixels);
+        &gray
+    };
+    let mut histogram = [0u64; 256];
+    for &v in pixels.data() {
+        histogram[usize::from(v)] += 1;
+    }
+    let threshold = coverage_threshold(&histogram, black);
+    let width = pixels.width() as usize;
+    let mut encoder = fax::encoder::Encoder::new(fax::VecWriter::new());
+    for row in pixels.data().chunks_exact(width.max(1)) {
+        let pels = row.iter().map(|&v| {
+            if v < threshold {
+                fax::Color::Black
+            } else {
+                fax::Color::White
+            }
+        });
+        // Writing to a Vec cannot fail.
+        let _ = encoder.encode_line(pels, width as u16);
+    }
+    let strip = match encoder.finish() {
+        Ok(writer) => writer.finish(),
+        Err(never) => match never {},
+    };
+    EncodedPage {
+        width: pixels.width(),
+        height: pixels.height(),
+        channels: 1,
+        rows_per_strip: pixels.height().max(1),
+        coding: Coding::G4,
+        strips: vec![strip],
+        resolution,
+    }
+}
+
+/// 16 gray levels, two pixels a byte, Deflate.
+fn compress_gray4(pixels: &Pixels, resolution: Option<(f64, f64, u16)>) -> EncodedPage {
+    let gray;
+    let pixels = if pixels.channels() == 1 {
+        pixels
+    } else {
+        gray = to_gray(pixels);
+        &gray
+    };
+    let width = pixels.width() as usize;
+    let row_bytes = width.div_ceil(2);
+    let rows_per_strip = (STRIP_BYTES / row_bytes.max(1)).clamp(1, pixels.height() as usize);
+    let strips = pixels
+        .data()
+        .par_chunks(rows_per_strip * width.max(1))
+        .map(|rows| {
+            let mut packed = Vec::with_capacity(rows.len() / 2 + 1);
+            for row in rows.chunks_exact(width.max(1)) {
+                for pair in row.chunks(2) {
+                    let level = |v: u8| (u16::from(v) * 15 + 127) / 255;
+                    let hi = level(pair[0]);
+                    let lo = pair.get(1).map_or(0, |&v| level(v));
+                    packed.push((hi << 4 | lo) as u8);
+                }
+            }
+            deflate(&packed)
+        })
+        .collect();
+    EncodedPage {
+        width: pixels.width(),
+        height: pixels.height(),
+        channels: 1,
+        rows_per_strip: rows_per_strip as u32,
+        coding: Coding::Gray4,
+        strips,
+        resolution,
+    }
+}
+
+/// Luma of a gray+alpha or colour page (bilevel pages decode to gray; this is for safety).
+fn to_gray(pixels: &Pixels) -> Pixels {
+    let flat = pixels.clone().flatten_on_white();
+    let n = usize::from(flat.channels());
+    let data = flat
+        .data()
+        .chunks_exact(n)
+        .map(|px| {
+            if n >= 3 {
+                ((u32::from(px[0]) * 77 + u32::from(px[1]) * 150 + u32::from(px[2]) * 29) >> 8)
+                    as u8
+            } else {
+                px[0]
+            }
+        })
+        .collect();
+    Pixels::from_parts(flat.width(), flat.height(), 1, data)
 }
 
 fn compress_page(pixels: &Pixels, resolution: Option<(f64, f64, u16)>) -> EncodedPage {
@@ -651,7 +820,7 @@ fn compress_page(pixels: &Pixels, resolution: Option<(f64, f64, u16)>) -> Encode
         height: pixels.height(),
         channels: pixels.channels(),
         rows_per_strip: rows_per_strip as u32,
-        predictor,
+        coding: Coding::Deflate { predictor },
         strips,
         resolution,
     }
@@ -692,19 +861,21 @@ fn assemble(pages: &[EncodedPage]) -> tiff::TiffResult<Vec<u8>> {
         let counts: Vec<u32> = page.strips.iter().map(|s| s.len() as u32).collect();
         dir.write_tag(Tag::ImageWidth, page.width)?;
         dir.write_tag(Tag::ImageLength, page.height)?;
-        let bits = [8u16; 4];
+        let (bits, compression, photometric) = match page.coding {
+            Coding::Deflate { .. } => (8u16, 8u16, if page.channels == 1 { 1u16 } else { 2 }),
+            Coding::Gray4 => (4, 8, 1),
+            Coding::G4 => (1, 4, 0),
+        };
+        let bits = [bits; 4];
         dir.write_tag(Tag::BitsPerSample, &bits[..usize::from(page.channels)])?;
-        dir.write_tag(Tag::Compression, 8u16)?;
-        dir.write_tag(
-            Tag::PhotometricInterpretation,
-            if page.channels == 1 { 1u16 } else { 2 },
-        )?;
+        dir.write_tag(Tag::Compression, compression)?;
+        dir.write_tag(Tag::PhotometricInterpretation, photometric)?;
         dir.write_tag(Tag::StripOffsets, &offsets[..])?;
         dir.write_tag(Tag::SamplesPerPixel, u16::from(page.channels))?;
         dir.write_tag(Tag::RowsPerStrip, page.rows_per_strip)?;
         dir.write_tag(Tag::StripByteCounts, &counts[..])?;
         dir.write_tag(Tag::PlanarConfiguration, 1u16)?;
-        if page.predictor {
+        if page.coding == (Coding::Deflate { predictor: true }) {
             dir.write_tag(Tag::Predictor, 2u16)?;
         }
         if page.channels == 4 {
