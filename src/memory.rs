@@ -72,7 +72,7 @@ impl MemoryBudget {
     /// ```
     /// use mindee_prep::{memory::MemoryBudget, PrepareOptions};
     /// let budget = MemoryBudget::for_options(&PrepareOptions::default());
-    /// assert_eq!(budget.total(), (1 << 30) - (48 << 20));
+    /// assert_eq!(budget.total(), (2 << 30) - (48 << 20));
     /// ```
     pub fn for_options(options: &PrepareOptions) -> Self {
         Self::new(file_limit(options))

@@ -41,7 +41,8 @@ pub struct PrepareOptions {
     /// is refused with `too_large` before anything is allocated, and a batch
     /// ([`prepare_batch`](crate::prepare_batch)) admits files only while their estimates,
     /// plus a 48 MiB reserve for the process itself, fit in it together (see
-    /// [`memory`](crate::memory)). Default: `1 << 30` (1 GiB).
+    /// [`memory`](crate::memory)). Default: `2 << 30` (2 GiB: a 200 MP HEIC photo, decoded
+    /// whole by libheif, peaks at about 1.2 GiB).
     pub max_memory: u64,
 }
 
@@ -115,7 +116,7 @@ impl Default for PrepareOptions {
             pdf_password: None,
             pdf_pages: None,
             output_format: OutputFormat::Auto,
-            max_memory: 1 << 30,
+            max_memory: 2 << 30,
         }
     }
 }

@@ -74,7 +74,7 @@ pub struct PrepareFlags {
     min_pages: u32,
     /// Memory the whole run may use for preparing (e.g. 512M, 2G; a plain number is MiB):
     /// files wait for their share, and one that needs more is refused with too_large.
-    #[arg(long = "max-memory", value_name = "SIZE", default_value = "1G", value_parser = parse_size)]
+    #[arg(long = "max-memory", value_name = "SIZE", default_value = "2G", value_parser = parse_size)]
     max_memory: u64,
 }
 
