@@ -34,10 +34,13 @@ pub enum Safety {
 }
 
 /// TIFF compressions that libtiff, Pillow and the common viewers all read: none, CCITT RLE,
-/// G3, G4, LZW, JPEG, Deflate (both codes), PackBits.
-const SAFE_TIFF_COMPRESSIONS: [u16; 9] = [1, 2, 3, 4, 5, 7, 8, 32946, 32773];
-/// Photometric interpretations of the same: WhiteIsZero, BlackIsZero, RGB, palette, CMYK, YCbCr.
-const SAFE_TIFF_PHOTOMETRICS: [u16; 6] = [0, 1, 2, 3, 5, 6];
+/// G3, G4, LZW, JPEG, Deflate (both codes), PackBits; and LZMA, Zstandard and WebP, which the
+/// libtiff that Pillow and libvips are built on reads (Debian's, the wheels'), so a file within
+/// budget passes through although this build cannot decode it.
+const SAFE_TIFF_COMPRESSIONS: [u16; 12] = [1, 2, 3, 4, 5, 7, 8, 32946, 32773, 34925, 50000, 50001];
+/// Photometric interpretations of the same: WhiteIsZero, BlackIsZero, RGB, palette, CMYK, YCbCr,
+/// CIELab (TIFF 6.0; Pillow, libvips and libtiff read it).
+const SAFE_TIFF_PHOTOMETRICS: [u16; 7] = [0, 1, 2, 3, 5, 6, 8];
 
 /// Judges `detected`: `Ok` with what to do, or the error to refuse it with (a damaged critical
 /// chunk, a variant this build cannot decode).
@@ -468,6 +471,14 @@ mod tests {
                 }
             ));
             assert!(reason(verdict).contains(words), "{words}");
+        }
+        // LZMA / WebP pages and CIELab: libtiff (hence Pillow, libvips) reads them as they are.
+        let lab = TiffPage {
+            photometric: 8,
+            ..tiff_page(8, 1, 5)
+        };
+        for page in [tiff_page(8, 1, 34925), tiff_page(8, 1, 50001), lab] {
+            assert_eq!(judge_tiff(false, vec![page]).unwrap(), Safety::Safe);
         }
         let err = judge_tiff(false, vec![tiff_page(8, 1, 34712)]).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Undecodable);
