@@ -228,6 +228,34 @@ fn bad_files_give_the_right_kind() {
     }
 }
 
+#[test]
+fn a_first_strip_past_the_end_of_the_file_is_corrupt() {
+    // A small (within budget) one-strip gray page, then its StripByteCounts made to reach past
+    // the end, as in Pillow's crash-*.tif files that every reader fails on.
+    let mut bytes = Vec::new();
+    let mut encoder = tiff::encoder::TiffEncoder::new(Cursor::new(&mut bytes)).unwrap();
+    encoder
+        .write_image::<tiff::encoder::colortype::Gray8>(64, 32, &[200u8; 64 * 32])
+        .unwrap();
+    let good = prepare(&bytes, &PrepareOptions::default()).unwrap();
+    assert_eq!(good.report().action, Action::Passthrough);
+    let ifd = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
+    let count = u16::from_le_bytes([bytes[ifd], bytes[ifd + 1]]) as usize;
+    let entry = (0..count)
+        .map(|i| ifd + 2 + i * 12)
+        .find(|&e| u16::from_le_bytes([bytes[e], bytes[e + 1]]) == 279)
+        .expect("StripByteCounts");
+    assert_eq!(
+        u16::from_le_bytes([bytes[entry + 2], bytes[entry + 3]]),
+        4,
+        "LONG"
+    );
+    bytes[entry + 8..entry + 12].copy_from_slice(&1_000_000u32.to_le_bytes());
+    let err = prepare(&bytes, &PrepareOptions::default()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Corrupt, "{err}");
+    assert!(err.to_string().contains("first strip"), "{err}");
+}
+
 /// Sets the Compression value of the first IFD of a little-endian classic TIFF.
 fn with_compression(mut bytes: Vec<u8>, code: u16) -> Vec<u8> {
     let ifd = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;

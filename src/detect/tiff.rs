@@ -27,6 +27,10 @@ const TAG_ORIENTATION: u16 = 274;
 const TAG_SAMPLES_PER_PIXEL: u16 = 277;
 const TAG_PREDICTOR: u16 = 317;
 const TAG_SAMPLE_FORMAT: u16 = 339;
+const TAG_STRIP_OFFSETS: u16 = 273;
+const TAG_STRIP_BYTE_COUNTS: u16 = 279;
+const TAG_TILE_OFFSETS: u16 = 324;
+const TAG_TILE_BYTE_COUNTS: u16 = 325;
 
 /// One page of a TIFF file, from its IFD.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -290,6 +294,22 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
                     )
                 })
         };
+        // A first strip (or tile) that ends past the end of the file: every reader fails on
+        // it (libtiff: "Read error on strip 0"), so no decoder could use the page.
+        let first_chunk = tag(entries, TAG_STRIP_OFFSETS)
+            .zip(tag(entries, TAG_STRIP_BYTE_COUNTS))
+            .or_else(|| tag(entries, TAG_TILE_OFFSETS).zip(tag(entries, TAG_TILE_BYTE_COUNTS)));
+        if let Some((offset, len)) = first_chunk {
+            if offset.saturating_add(len) > data.len() as u64 {
+                return Err(Error::corrupt(
+                    Format::Tiff,
+                    format!(
+                        "page {}: its first strip ends past the end of the file (truncated?)",
+                        index + 1
+                    ),
+                ));
+            }
+        }
         pages.push(TiffPage {
             width: dimension(TAG_WIDTH)?,
             height: dimension(TAG_HEIGHT)?,
