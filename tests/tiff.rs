@@ -229,9 +229,9 @@ fn bad_files_give_the_right_kind() {
 }
 
 #[test]
-fn a_first_strip_past_the_end_of_the_file_is_corrupt() {
-    // A small (within budget) one-strip gray page, then its StripByteCounts made to reach past
-    // the end, as in Pillow's crash-*.tif files that every reader fails on.
+fn a_first_strip_starting_past_the_end_of_the_file_is_corrupt() {
+    // A small (within budget) one-strip gray page, then its StripOffsets moved past the end,
+    // as in Pillow's crash-*.tif files that every reader fails on.
     let mut bytes = Vec::new();
     let mut encoder = tiff::encoder::TiffEncoder::new(Cursor::new(&mut bytes)).unwrap();
     encoder
@@ -243,8 +243,8 @@ fn a_first_strip_past_the_end_of_the_file_is_corrupt() {
     let count = u16::from_le_bytes([bytes[ifd], bytes[ifd + 1]]) as usize;
     let entry = (0..count)
         .map(|i| ifd + 2 + i * 12)
-        .find(|&e| u16::from_le_bytes([bytes[e], bytes[e + 1]]) == 279)
-        .expect("StripByteCounts");
+        .find(|&e| u16::from_le_bytes([bytes[e], bytes[e + 1]]) == 273)
+        .expect("StripOffsets");
     assert_eq!(
         u16::from_le_bytes([bytes[entry + 2], bytes[entry + 3]]),
         4,

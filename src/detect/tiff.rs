@@ -294,17 +294,18 @@ pub(super) fn detect(data: &[u8]) -> Result<Detected> {
                     )
                 })
         };
-        // A first strip (or tile) that ends past the end of the file: every reader fails on
-        // it (libtiff: "Read error on strip 0"), so no decoder could use the page.
+        // A first strip (or tile) that starts past the end of the file: every reader fails on
+        // it (libtiff: "Read error on strip 0"), so no decoder could use the page. (One that
+        // only ends past it is read as far as it goes, with a warning.)
         let first_chunk = tag(entries, TAG_STRIP_OFFSETS)
             .zip(tag(entries, TAG_STRIP_BYTE_COUNTS))
             .or_else(|| tag(entries, TAG_TILE_OFFSETS).zip(tag(entries, TAG_TILE_BYTE_COUNTS)));
         if let Some((offset, len)) = first_chunk {
-            if offset.saturating_add(len) > data.len() as u64 {
+            if len > 0 && offset >= data.len() as u64 {
                 return Err(Error::corrupt(
                     Format::Tiff,
                     format!(
-                        "page {}: its first strip ends past the end of the file (truncated?)",
+                        "page {}: its first strip starts past the end of the file (truncated?)",
                         index + 1
                     ),
                 ));
