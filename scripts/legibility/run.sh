@@ -30,7 +30,7 @@ fi
 if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -c 'import PIL, mindee' 2>/dev/null; then
   echo "legibility: creating $VENV" >&2
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install -q --disable-pip-version-check 'pillow==11.3.0' 'mindee==5.4.0' \
+  "$VENV/bin/pip" install -q --disable-pip-version-check 'mindee==5.4.0' \
     || "$VENV/bin/pip" install -q --disable-pip-version-check 'pillow'
 fi
 
