@@ -384,7 +384,7 @@ fn isqrt(v: u64) -> u64 {
 ///
 /// ```
 /// use mindee_prep::{memory::file_limit, PrepareOptions};
-/// assert_eq!(file_limit(&PrepareOptions::default()), 976 << 20);
+/// assert_eq!(file_limit(&PrepareOptions::default()), 2000 << 20);
 /// ```
 pub fn file_limit(options: &PrepareOptions) -> u64 {
     options
