@@ -8,7 +8,13 @@
 //! - bilevel pages (fax, 1-bit scans) stay bilevel (CCITT G4) after scaling, unless their
 //!   strokes would get thinner than [`MIN_STROKE_PX`] ([`keeps_strokes`]): then grey;
 //! - few-colour images (screenshots, forms) become palette PNGs;
-//! - when the preferred encoding comes out bigger than the input, the next one is tried.
+//! - when the preferred encoding comes out bigger than the input, the next one is tried; when
+//!   all do, the smaller ones that cost legibility ([`costly`]) are measured, never used, and
+//!   named in the report with their cost.
+//!
+//! Bilevel pages are also scaled less (to just under the maximum, see
+//! [`PrepareOptions::target_megapixels`](crate::PrepareOptions::target_megapixels)): G4 makes
+//! pixels cheap, and strokes thinner than [`MIN_STROKE_PX`] are what bilevel loses.
 
 use serde::Serialize;
 
@@ -280,6 +286,58 @@ pub fn coverage_threshold(histogram: &[u64; 256], black_fraction: f64) -> u8 {
     threshold.clamp(64, 224) as u8
 }
 
+/// A smaller encoding the [`guard`] never picks because it costs legibility, and that cost.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Costly {
+    /// The encoding.
+    pub encoding: Encoding,
+    /// What it does to the text, for the report ("blurs small text").
+    pub cost: String,
+}
+
+/// The JPEG quality of the last resort the [`guard`] measures (and never uses) when every
+/// legible encoding grows the file: on the legibility benchmark it loses words that q85 keeps.
+pub const COSTLY_JPEG_QUALITY: u8 = 50;
+
+/// The encodings smaller than [`candidates`] that cost legibility, cheapest first: measured
+/// only when every candidate grows the file, so that the report can say what a smaller
+/// output would have cost.
+///
+/// ```
+/// use mindee_prep::{encoding::{costly, Content}, Encoding, Format, OutputFormat};
+/// let screenshot = Content { format: Format::Png, lossless: true, few_colours: true, snap_to_source: false, jpeg_quality: 85 };
+/// let list: Vec<Encoding> = costly(&screenshot, OutputFormat::Auto).iter().map(|c| c.encoding).collect();
+/// assert_eq!(list, [Encoding::PngSourcePalette, Encoding::Jpeg(50)]);
+/// assert!(costly(&screenshot, OutputFormat::Png).iter().all(|c| c.encoding.format() == Format::Png));
+/// ```
+pub fn costly(content: &Content, requested: OutputFormat) -> Vec<Costly> {
+    let mut list = Vec::new();
+    let allowed = |format: Format| match requested {
+        OutputFormat::Auto => true,
+        OutputFormat::Jpeg => format == Format::Jpeg,
+        OutputFormat::Png => format == Format::Png,
+        OutputFormat::Keep => match content.format {
+            Format::Jpeg | Format::Png => format == content.format,
+            _ => true,
+        },
+    };
+    if content.few_colours && !content.snap_to_source && allowed(Format::Png) {
+        list.push(Costly {
+            encoding: Encoding::PngSourcePalette,
+            cost: format!(
+                "snapped to the source's colours, strokes get thinner than {MIN_STROKE_PX} px"
+            ),
+        });
+    }
+    if content.jpeg_quality > COSTLY_JPEG_QUALITY && allowed(Format::Jpeg) {
+        list.push(Costly {
+            encoding: Encoding::Jpeg(COSTLY_JPEG_QUALITY),
+            cost: "blurs small text".into(),
+        });
+    }
+    list
+}
+
 /// One candidate's result, for [`guard`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chosen<T> {
@@ -291,28 +349,35 @@ pub struct Chosen<T> {
     pub reason: Option<String>,
 }
 
-/// Encodes with each candidate in turn until a result is no bigger than `bytes_in`; when none
-/// is, keeps the smallest and says why in `reason` (the candidates that were tried, and
-/// `rejected`: the smaller encodings left out for legibility, with their cost).
+/// Encodes with each candidate in turn until a result is no bigger than `bytes_in`.
 ///
+/// When none is, keeps the smallest and says why in `reason`: it encodes the `costly`
+/// encodings too (never chosen) and names the first that would have been smaller than the
+/// input with its legibility cost, or, when even those grow the file, lists every size.
+/// (A few-colour image scaled with a smooth filter gains anti-aliased colours: it can come
+/// out bigger than its source whatever the coding.)
 /// `size` tells how many bytes a result has. Errors from `encode` stop the search.
 ///
 /// ```
-/// use mindee_prep::{encoding::guard, Encoding};
-/// // PNG comes out at 900 bytes for a 500-byte input, JPEG at 300: JPEG wins.
-/// let sizes = |e: Encoding| Ok::<_, ()>(if e == Encoding::Png { vec![0; 900] } else { vec![0; 300] });
-/// let chosen = guard(&[Encoding::Png, Encoding::Jpeg(85)], 500, None, sizes, |v| v.len()).unwrap();
+/// use mindee_prep::{encoding::{guard, Costly}, Encoding};
+/// // PNG comes out at 900 bytes for a 500-byte input, JPEG q85 at 700, JPEG q50 at 300.
+/// let sizes = |e: Encoding| Ok::<_, ()>(vec![0; match e { Encoding::Png => 900, Encoding::Jpeg(85) => 700, _ => 300 }]);
+/// let chosen = guard(&[Encoding::Png, Encoding::Jpeg(85)], &[], 800, sizes, |v| v.len()).unwrap();
+/// assert_eq!((chosen.encoding, chosen.reason), (Encoding::Jpeg(85), None));
+/// let q50 = Costly { encoding: Encoding::Jpeg(50), cost: "blurs small text".into() };
+/// let chosen = guard(&[Encoding::Png, Encoding::Jpeg(85)], &[q50], 500, sizes, |v| v.len()).unwrap();
 /// assert_eq!(chosen.encoding, Encoding::Jpeg(85));
-/// assert_eq!(chosen.reason, None);
+/// assert_eq!(chosen.reason.unwrap(), "jpeg_q50 would be smaller than the input (300 bytes) but blurs small text; jpeg_q85 kept for legibility");
 /// ```
 pub fn guard<T, E>(
     candidates: &[Encoding],
+    costly: &[Costly],
     bytes_in: u64,
-    rejected: Option<&str>,
     mut encode: impl FnMut(Encoding) -> Result<T, E>,
     size: impl Fn(&T) -> usize,
 ) -> Result<Chosen<T>, E> {
     let mut best: Option<(T, Encoding)> = None;
+    let mut tried = Vec::new();
     for &candidate in candidates {
         let output = encode(candidate)?;
         let bytes = size(&output) as u64;
@@ -323,20 +388,45 @@ pub fn guard<T, E>(
                 reason: None,
             });
         }
+        tried.push(format!("{} {bytes}", candidate.name()));
         let smaller = best.as_ref().is_none_or(|(b, _)| bytes < size(b) as u64);
         if smaller {
             best = Some((output, candidate));
         }
     }
     let (output, encoding) = best.expect("at least one candidate");
-    let tried: Vec<String> = candidates.iter().map(|e| e.name()).collect();
-    let reason = match rejected {
-        Some(why) => format!("{why}; {} kept for legibility", encoding.name()),
-        None => format!(
-            "no candidate ({}) came out smaller than the input",
+    let mut worse = Vec::new();
+    let mut reason = None;
+    for option in costly {
+        let bytes = size(&encode(option.encoding)?) as u64;
+        if bytes <= bytes_in {
+            reason = Some(format!(
+                "{} would be smaller than the input ({bytes} bytes) but {}; {} kept for legibility",
+                option.encoding.name(),
+                option.cost,
+                encoding.name()
+            ));
+            break;
+        }
+        worse.push(format!(
+            "{} {bytes} ({})",
+            option.encoding.name(),
+            option.cost
+        ));
+    }
+    let reason = reason.unwrap_or_else(|| {
+        let mut why = format!(
+            "no encoding is smaller than the input ({bytes_in} bytes): {}",
             tried.join(", ")
-        ),
-    };
+        );
+        if !worse.is_empty() {
+            why.push_str(&format!(
+                "; nor are those that cost legibility: {}",
+                worse.join(", ")
+            ));
+        }
+        why
+    });
     Ok(Chosen {
         output,
         encoding,
@@ -545,23 +635,41 @@ mod tests {
             Ok::<_, ()>(match e {
                 Encoding::TiffDeflate => 1000usize,
                 Encoding::Png => 700,
+                Encoding::PngSourcePalette => 650,
+                Encoding::Jpeg(50) => 400,
                 _ => 800,
             })
         };
         let list = [Encoding::TiffDeflate, Encoding::Png, Encoding::Jpeg(85)];
-        let chosen = guard(&list, 750, None, sizes, |n| *n).unwrap();
+        let chosen = guard(&list, &[], 750, sizes, |n| *n).unwrap();
         assert_eq!((chosen.encoding, chosen.reason), (Encoding::Png, None));
-        let chosen = guard(&list, 100, None, sizes, |n| *n).unwrap();
+        let chosen = guard(&list, &[], 100, sizes, |n| *n).unwrap();
         assert_eq!(chosen.encoding, Encoding::Png, "the smallest of the three");
-        assert!(chosen
-            .reason
-            .unwrap()
-            .contains("tiff_deflate, png, jpeg_q85"));
-        let why = "bilevel G4 would thin 1.3 px strokes";
-        let chosen = guard(&list[..1], 100, Some(why), sizes, |n| *n).unwrap();
         assert_eq!(
             chosen.reason.as_deref(),
-            Some("bilevel G4 would thin 1.3 px strokes; tiff_deflate kept for legibility")
+            Some("no encoding is smaller than the input (100 bytes): tiff_deflate 1000, png 700, jpeg_q85 800")
+        );
+        let costly = [
+            Costly {
+                encoding: Encoding::PngSourcePalette,
+                cost: "thins strokes".into(),
+            },
+            Costly {
+                encoding: Encoding::Jpeg(50),
+                cost: "blurs small text".into(),
+            },
+        ];
+        // Both costly ones are smaller than the chosen PNG, neither than the input.
+        let chosen = guard(&list, &costly, 300, sizes, |n| *n).unwrap();
+        assert_eq!(chosen.encoding, Encoding::Png);
+        assert!(chosen.reason.unwrap().ends_with(
+            "nor are those that cost legibility: png_source_palette 650 (thins strokes), jpeg_q50 400 (blurs small text)"
+        ));
+        // The second is smaller than the input: named with its cost.
+        let chosen = guard(&list, &costly, 450, sizes, |n| *n).unwrap();
+        assert_eq!(
+            chosen.reason.as_deref(),
+            Some("jpeg_q50 would be smaller than the input (400 bytes) but blurs small text; png kept for legibility")
         );
     }
 

@@ -527,16 +527,7 @@ mod tests {
         let need = footprint(&heic, &decision);
         assert!(need + (30 << 20) < file_limit(&options), "{need}");
         // A baseline JPEG of that size streams in a few tens of MiB.
-        let mut jpeg = photo(Details::Jpeg(JpegInfo {
-            components: 3,
-            progressive: false,
-            adobe_transform: None,
-            precision: 8,
-            arithmetic: false,
-            lossless: false,
-            hierarchical: false,
-            extraneous_bytes: 0,
-        }));
+        let mut jpeg = photo(Details::Jpeg(JpegInfo::baseline()));
         jpeg.format = crate::Format::Jpeg;
         let decision = crate::plan(&jpeg, 30 << 20, &options).unwrap();
         assert!(footprint(&jpeg, &decision) < 128 << 20);

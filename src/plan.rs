@@ -118,13 +118,18 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
         Safety::Repair { reason } => Plan::Repair { reason },
     };
     let (max, target) = (options.max_pixels(), options.target_pixels());
+    // Bilevel pages stay bilevel (G4, 1-bit PNG): cheap in bytes, so they keep more pixels.
+    let bilevel = options.bilevel_target_pixels();
     let decision = match &detected.details {
         Details::Pdf(_) => Plan::RewritePdf,
         Details::Tiff(tiff) => {
             let pages: Vec<_> = tiff
                 .pages
                 .iter()
-                .map(|p| budget_size(p.width, p.height, max, target))
+                .map(|p| {
+                    let target = if p.is_bilevel() { bilevel } else { target };
+                    budget_size(p.width, p.height, max, target)
+                })
                 .collect();
             if pages.iter().any(Option::is_some) {
                 Plan::DownscalePages { pages }
@@ -132,7 +137,16 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
                 within_budget()
             }
         }
-        _ => match budget_size(detected.width, detected.height, max, target) {
+        _ => match budget_size(
+            detected.width,
+            detected.height,
+            max,
+            if is_bilevel_png(detected) {
+                bilevel
+            } else {
+                target
+            },
+        ) {
             Some((width, height)) => Plan::Downscale {
                 width,
                 height,
@@ -149,6 +163,11 @@ pub fn plan(detected: &Detected, byte_len: u64, options: &PrepareOptions) -> Res
         });
     }
     Ok(decision)
+}
+
+/// A 1-bit grey PNG: a bilevel scan.
+fn is_bilevel_png(detected: &Detected) -> bool {
+    matches!(&detected.details, Details::Png(png) if png.bit_depth == 1 && png.color_type == 0)
 }
 
 #[cfg(test)]
@@ -176,16 +195,7 @@ mod tests {
             Format::Jpeg,
             width,
             height,
-            Details::Jpeg(JpegInfo {
-                components: 3,
-                progressive: false,
-                adobe_transform: None,
-                precision: 8,
-                arithmetic: false,
-                lossless: false,
-                hierarchical: false,
-                extraneous_bytes: 0,
-            }),
+            Details::Jpeg(JpegInfo::baseline()),
         )
     }
 
@@ -200,6 +210,49 @@ mod tests {
                 extended: false,
             }),
         )
+    }
+
+    #[test]
+    fn bilevel_pages_keep_more_pixels_than_grey_ones() {
+        let opts = PrepareOptions::default();
+        let pixels = |path: &str| {
+            let data = std::fs::read(path).unwrap();
+            let found = crate::detect(&data).unwrap();
+            match plan(&found, data.len() as u64, &opts).unwrap() {
+                Plan::DownscalePages { pages } => {
+                    let (w, h) = pages[0].unwrap();
+                    u64::from(w) * u64::from(h)
+                }
+                Plan::Downscale { width, height, .. } => u64::from(width) * u64::from(height),
+                other => panic!("{path}: {other:?}"),
+            }
+        };
+        // A 300 dpi A4 fax page (8.7 MP): just under the 5 MP maximum, not the 4 MP target.
+        let fax = pixels("fixtures/tiff/g4_fillorder2.tif");
+        assert!((4_850_000..=5_000_000).contains(&fax), "{fax}");
+        // An 8-bit grey page: the target.
+        let grey = pixels("fixtures/png/gray8_6mp.png");
+        assert!((3_950_000..=4_050_000).contains(&grey), "{grey}");
+        // A 1-bit grey PNG is bilevel too; an 8-bit one is not.
+        let png = |bit_depth| {
+            let info = crate::detect::PngInfo {
+                bit_depth,
+                color_type: 0,
+                bad_crc: None,
+                bomb: None,
+            };
+            match plan(
+                &image(Format::Png, 3400, 4400, Details::Png(info)),
+                1,
+                &opts,
+            )
+            .unwrap()
+            {
+                Plan::Downscale { width, height, .. } => u64::from(width) * u64::from(height),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(png(1) > 4_850_000 && png(8) < 4_050_000);
     }
 
     #[test]

@@ -9,8 +9,8 @@ pub use crate::codec::pdf::PageImage;
 use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
 use crate::encoding::{
-    candidates, colours, guard, jpeg_quality, keeps_strokes, legibility_note, median_black_run,
-    Content, Encoding, OutputFormat,
+    candidates, colours, costly, guard, jpeg_quality, keeps_strokes, legibility_note,
+    median_black_run, Content, Costly, Encoding, OutputFormat,
 };
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
@@ -174,7 +174,7 @@ fn prepare_inner(
     // A progressive JPEG's coefficients are bounded by libjpeg itself (`max_memory_to_use`),
     // which counts them exactly: the estimate (every component at full resolution) only
     // sizes the reservation.
-    let libjpeg_bounded = streams_jpeg(&detected, &decision);
+    let libjpeg_bounded = streams_jpeg(&detected, &decision, options);
     let limit = memory::file_limit(options);
     if !libjpeg_bounded && need.saturating_add(len) > limit {
         return Err(memory::too_large(need.saturating_add(len), options));
@@ -259,7 +259,14 @@ fn prepare_inner(
                 );
             }
             let upright = orientation.apply(resize(pixels, tw, th));
-            encoded(upright, &list, palette.as_deref(), Action::Downscaled, base)?
+            let costly = costly(&content, options.output_format);
+            encoded(
+                upright,
+                (&list, &costly),
+                palette.as_deref(),
+                Action::Downscaled,
+                base,
+            )?
         }
         Plan::Convert { output, reason } => {
             let base = Report {
@@ -291,7 +298,14 @@ fn prepare_inner(
             };
             let (content, palette) = content_of(&detected, &upright, upright.width(), quality);
             let list = candidates(&content, options.output_format);
-            encoded(upright, &list, palette.as_deref(), Action::Converted, base)?
+            let costly = costly(&content, options.output_format);
+            encoded(
+                upright,
+                (&list, &costly),
+                palette.as_deref(),
+                Action::Converted,
+                base,
+            )?
         }
         Plan::Repair { reason } => {
             let bytes = match &detected.details {
@@ -435,11 +449,11 @@ fn finish(
     Ok((bytes, report))
 }
 
-/// Encodes `upright` with the first of `list` that does not grow the file ([`guard`]) and
-/// fills in the report.
+/// Encodes `upright` with the first of `list` that does not grow the file ([`guard`], which
+/// measures the `costly` ones when none fits) and fills in the report.
 fn encoded(
     upright: Pixels,
-    list: &[Encoding],
+    (list, costly): (&[Encoding], &[Costly]),
     source_palette: Option<&[[u8; 4]]>,
     action: Action,
     base: Report,
@@ -447,8 +461,8 @@ fn encoded(
     let (width, height) = (upright.width(), upright.height());
     let chosen = guard(
         list,
+        costly,
         base.bytes_in,
-        legibility_note(list).as_deref(),
         |encoding| {
             guarded(encoding.format(), || match (encoding, source_palette) {
                 (Encoding::PngSourcePalette, Some(palette)) => {
@@ -613,7 +627,7 @@ fn downscale_jpeg(
     let Details::Jpeg(info) = &detected.details else {
         return Ok(None);
     };
-    if info.components == 4 {
+    if !libjpeg_streams(info) {
         return Ok(None);
     }
     let size = (detected.width, detected.height);
@@ -643,13 +657,28 @@ fn downscale_jpeg(
     })
 }
 
-/// True when `plan` sends `detected` down the streamed JPEG path ([`downscale_jpeg`]).
-fn streams_jpeg(detected: &Detected, plan: &Plan) -> bool {
-    matches!(
-        (&detected.details, plan),
-        (Details::Jpeg(info), Plan::Downscale { output: Format::Jpeg, .. })
-            if info.components != 4 && info.precision == 8
-    )
+/// True when `plan` sends `detected` down the streamed JPEG path ([`downscale_jpeg`]): a JPEG
+/// written as JPEG, whatever its precision or coding.
+fn streams_jpeg(detected: &Detected, plan: &Plan, options: &PrepareOptions) -> bool {
+    let jpeg_out = matches!(
+        plan,
+        Plan::Downscale {
+            output: Format::Jpeg,
+            ..
+        } | Plan::Convert {
+            output: Format::Jpeg,
+            ..
+        }
+    );
+    jpeg_out
+        && options.output_format != OutputFormat::Png
+        && matches!(&detected.details, Details::Jpeg(info) if libjpeg_streams(info))
+}
+
+/// libjpeg hands us rows of every JPEG but CMYK ones (those go through the whole-image decoder,
+/// which inverts Adobe CMYK).
+fn libjpeg_streams(info: &crate::detect::JpegInfo) -> bool {
+    info.components != 4
 }
 
 /// Decoded pixels, as stored (orientation still to apply) or already upright.

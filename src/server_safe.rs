@@ -238,16 +238,7 @@ mod tests {
     use crate::ErrorKind;
 
     fn jpeg_info() -> JpegInfo {
-        JpegInfo {
-            components: 3,
-            progressive: false,
-            adobe_transform: None,
-            precision: 8,
-            arithmetic: false,
-            lossless: false,
-            hierarchical: false,
-            extraneous_bytes: 0,
-        }
+        JpegInfo::baseline()
     }
 
     fn detected(format: Format, details: Details) -> Detected {

@@ -179,7 +179,8 @@ fn colour_conversions_match_the_plain_rgb_page() {
 fn g4_min_is_black_and_fill_order_2_give_the_same_page() {
     let a = downscaled_single("tiff/g4_minisblack.tif");
     let b = downscaled_single("tiff/g4_fillorder2.tif");
-    assert_eq!((a.width, a.height), (1682, 2379));
+    // A bilevel page goes to just under the 5 MP maximum (4.9 MP), not the 4 MP target.
+    assert_eq!((a.width, a.height), (1861, 2632));
     assert!(a.data == b.data, "same picture");
     let mean = a.data.iter().map(|&v| f64::from(v)).sum::<f64>() / a.data.len() as f64;
     assert!(

@@ -190,7 +190,8 @@ def fmt_bytes(n):
 
 
 def write_table(path, rows, tools):
-    tools = [t for t in tools if all(t in r for r in rows)]
+    # A tool that failed on some files keeps its column: those cells say so (and count no bytes).
+    tools = [t for t in tools if any(t in r for r in rows)]
     names = {"mindee-prep": "mindee-prep", "baseline": "mindee-prep (before)", "vips": "vipsthumbnail",
              "pillow": "Pillow", "sdk": "SDK compress"}
     lines = [START, "", "| file | input | " + " | ".join(names[t] for t in tools) + " | encoding |",
@@ -198,25 +199,33 @@ def write_table(path, rows, tools):
     for r in rows:
         cells = []
         for t in tools:
-            m = r[t]
+            m = r.get(t)
+            if m is None:
+                cells.append("fails")
+                continue
             acc = "–" if m["f1"] is None else f"{m['f1']:.3f}"
             cells.append(f"{fmt_bytes(m['bytes'])}, {acc}, {m['secs']:.2f} s")
         note = r["encoding"] + (f" ({r['reason']})" if r.get("reason") else "")
         lines.append(f"| {r['file']} | {fmt_bytes(r['bytes_in'])} | " + " | ".join(cells) + f" | {note} |")
     totals = []
     for t in tools:
-        total = sum(r[t]["bytes"] for r in rows)
-        scored = [r[t]["f1"] for r in rows if r[t]["f1"] is not None]
+        done = [r[t] for r in rows if t in r]
+        total = sum(m["bytes"] for m in done)
+        scored = [m["f1"] for m in done if m["f1"] is not None]
         mean = sum(scored) / len(scored) if scored else float("nan")
-        secs = sum(r[t]["secs"] for r in rows)
-        totals.append(f"**{fmt_bytes(total)}, {mean:.3f}, {secs:.1f} s**")
+        secs = sum(m["secs"] for m in done)
+        failed = len(rows) - len(done)
+        totals.append(f"**{fmt_bytes(total)}, {mean:.3f}, {secs:.1f} s**"
+                      + (f" ({failed} failed)" if failed else ""))
     lines.append(f"| **total / mean** | {fmt_bytes(sum(r['bytes_in'] for r in rows))} | " + " | ".join(totals) + " | |")
     prep = sum(r["mindee-prep"]["bytes"] for r in rows)
     vips = sum(r["vips"]["bytes"] for r in rows)
     bigger = [r["file"] for r in rows if r["mindee-prep"]["bytes"] > r["bytes_in"]]
     lines += ["", f"Each cell: output bytes, OCR word F1 (tesseract, against the ground truth), wall time. "
               f"mindee-prep / vipsthumbnail total bytes: **{prep / vips:.2f}×**. "
-              f"Outputs bigger than their input: {', '.join(bigger) if bigger else 'none'}.", "", END]
+              f"Outputs bigger than their input: {', '.join(bigger) if bigger else 'none'}"
+              f"{' (each with the reason above)' if bigger and all(r.get('reason') for r in rows if r['file'] in bigger) else ''}.",
+              "", END]
     block = "\n".join(lines)
     text = open(path).read() if os.path.exists(path) else ""
     if START in text and END in text:
@@ -228,4 +237,10 @@ def write_table(path, rows, tools):
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--table-from"]:
+        # Rewrites the table from a run's JSON (run.py ... --json FILE) without running again.
+        saved = json.load(open(sys.argv[2]))
+        order = ["mindee-prep", "baseline", "vips", "pillow", "sdk"]
+        write_table(sys.argv[3], saved, [t for t in order if any(t in r for r in saved)])
+    else:
+        main()

@@ -102,10 +102,7 @@ pub(crate) fn prepare_pages(
         .map(|(index, (page, target))| {
             let decoded = decode_page(data, page, limit_pixels).map_err(|e| e.on_page(index))?;
             // Bilevel pages (fax, 1-bit scans) stay bilevel when their strokes survive.
-            let bilevel = (page.bits_per_sample == 1
-                && page.samples_per_pixel == 1
-                && matches!(page.photometric, 0 | 1))
-            .then(|| ink(&decoded.pixels));
+            let bilevel = page.is_bilevel().then(|| ink(&decoded.pixels));
             let pixels = match target {
                 Some((w, h)) => resize(decoded.pixels, *w, *h),
                 None => decoded.pixels,

@@ -119,6 +119,23 @@ pub struct JpegInfo {
     pub extraneous_bytes: u64,
 }
 
+#[cfg(test)]
+impl JpegInfo {
+    /// An 8-bit baseline Huffman colour JPEG: what tests vary one field of.
+    pub(crate) fn baseline() -> Self {
+        JpegInfo {
+            components: 3,
+            progressive: false,
+            adobe_transform: None,
+            precision: 8,
+            arithmetic: false,
+            lossless: false,
+            hierarchical: false,
+            extraneous_bytes: 0,
+        }
+    }
+}
+
 /// PNG header facts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PngInfo {

@@ -58,6 +58,22 @@ pub struct TiffPage {
     pub ifd_offset: u64,
 }
 
+impl TiffPage {
+    /// One 1-bit grey sample per pixel: a fax or a bilevel scan.
+    ///
+    /// ```
+    /// use mindee_prep::detect::{detect, Details};
+    /// let fax = detect(&std::fs::read("fixtures/tiff/g4_fillorder2.tif").unwrap()).unwrap();
+    /// let Details::Tiff(info) = fax.details else { unreachable!() };
+    /// assert!(info.pages[0].is_bilevel());
+    /// ```
+    pub fn is_bilevel(&self) -> bool {
+        self.bits_per_sample == 1
+            && self.samples_per_pixel == 1
+            && matches!(self.photometric, 0 | 1)
+    }
+}
+
 /// The first value of one IFD entry, widened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct IfdEntryValue {
