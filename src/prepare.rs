@@ -10,7 +10,7 @@ use crate::codec::{self, Encoded};
 use crate::detect::{detect, Details, Detected};
 use crate::encoding::{
     candidates, colours, costly, guard, jpeg_quality, keeps_strokes, legibility_note,
-    median_black_run, Content, Costly, Encoding, OutputFormat,
+    median_black_run, Content, Encoding, OutputFormat,
 };
 use crate::error::{Error, Limit, Result};
 use crate::format::Format;
@@ -259,10 +259,10 @@ fn prepare_inner(
                 );
             }
             let upright = orientation.apply(resize(pixels, tw, th));
-            let costly = costly(&content, options.output_format);
+            let choice = (&content, options.output_format);
             encoded(
                 upright,
-                (&list, &costly),
+                choice,
                 palette.as_deref(),
                 Action::Downscaled,
                 base,
@@ -297,15 +297,8 @@ fn prepare_inner(
                 Decoded::Upright(pixels) => pixels,
             };
             let (content, palette) = content_of(&detected, &upright, upright.width(), quality);
-            let list = candidates(&content, options.output_format);
-            let costly = costly(&content, options.output_format);
-            encoded(
-                upright,
-                (&list, &costly),
-                palette.as_deref(),
-                Action::Converted,
-                base,
-            )?
+            let choice = (&content, options.output_format);
+            encoded(upright, choice, palette.as_deref(), Action::Converted, base)?
         }
         Plan::Repair { reason } => {
             let bytes = match &detected.details {
@@ -449,19 +442,20 @@ fn finish(
     Ok((bytes, report))
 }
 
-/// Encodes `upright` with the first of `list` that does not grow the file ([`guard`], which
-/// measures the `costly` ones when none fits) and fills in the report.
+/// Encodes `upright` with the first of the [`candidates`] for `content` and the requested
+/// format that does not grow the file ([`guard`], which measures the [`costly`] ones when
+/// none fits) and fills in the report.
 fn encoded(
     upright: Pixels,
-    (list, costly): (&[Encoding], &[Costly]),
+    (content, requested): (&Content, OutputFormat),
     source_palette: Option<&[[u8; 4]]>,
     action: Action,
     base: Report,
 ) -> Result<(Option<Vec<u8>>, Report)> {
     let (width, height) = (upright.width(), upright.height());
     let chosen = guard(
-        list,
-        costly,
+        &candidates(content, requested),
+        &costly(content, requested),
         base.bytes_in,
         |encoding| {
             guarded(encoding.format(), || match (encoding, source_palette) {
